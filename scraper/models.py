@@ -1,0 +1,91 @@
+"""The records that travel between stages. All frozen; all datetimes timezone-aware."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """One HTTP response, live or read back from a WARC."""
+
+    url: str
+    fetched_at: datetime  # UTC, the WARC-Date of the response record
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes  # as served, after undoing any Content-Encoding; never re-encoded
+    record_id: str | None = None
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """The clean result of one page. ``text`` holds the body, one paragraph per line."""
+
+    url: str
+    site: str
+    title: str
+    text: str
+    published: datetime | None
+    language: str
+    adapter: str
+    adapter_version: str
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    lead: str | None = None
+    # True when the adapter's body container was missing and the whole page was extracted:
+    # a sign that the site's layout changed and the adapter needs a new version.
+    fallback: bool = False
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return tuple(self.text.split("\n")) if self.text else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A capture that yields no article, and why (HTTP error, not HTML, empty body...)."""
+
+    url: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRef:
+    """Where a response record sits in a WARC: enough to prove where a text came from."""
+
+    warc_file: str  # relative to the output folder
+    record_id: str
+    offset: int
+    payload_digest: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one URL in a run."""
+
+    url: str
+    ok: bool
+    reason: str = ""
+    text_file: str | None = None
+    changed: bool | None = None  # for re-cleans: did the text or metadata change
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    outcomes: tuple[Outcome, ...] = field(default_factory=tuple)
+
+    @property
+    def failed(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if not o.ok)
+
+    @property
+    def succeeded(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.ok)
