@@ -1,6 +1,21 @@
-"""ZN.UA (zn.ua): Russian and Ukrainian (/ukr/) editions."""
+"""ZN.UA (zn.ua, "Зеркало недели"): Russian edition at the root, Ukrainian edition under /ukr/.
+
+Article pages (sunsite CMS) put the text in ``div.article_body`` inside ``div.bottom_block``; the
+heading, date, share buttons and main photo sit above it, tags and comments below. The body
+itself carries the site's inserts: a Telegram promo, the theme's news list, an ad video player,
+polls, the author's other articles and the "found a mistake" note (calibre's recipe drops the
+same classes), plus inline "Читайте также" links and photo/video captions.
+"""
 
 from scraper.sites.base import Layout, Site
+
+
+def _cls(name: str) -> str:
+    """XPath test for one whole class token (``contains(@class, ...)`` would match prefixes)."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+_BODY = f"//div[{_cls('article_body')}]"
 
 SITE = Site(
     name="znua",
@@ -9,13 +24,45 @@ SITE = Site(
     languages=((r"^https?://(?:www\.)?zn\.ua/ukr/", "uk"),),
     timezone="Europe/Kyiv",
     feeds=("https://zn.ua/rus/rss/full.rss", "https://zn.ua/ukr/rss/full.rss"),
-    article_urls=(r"\.html$",),
-    non_article_urls=(r"/(?:tags|video|photo)/",),
+    # Only an HTML site map (/sitemap/text/index.html) is linked from the pages; no XML sitemap known.
+    sitemaps=(),
+    # /SECTION/slug.html, /ukr/SECTION/slug.html; older slugs end in -<id>_.html.
+    article_urls=(r"^https?://(?:www\.)?zn\.ua/(?:ukr/)?[A-Za-z_-]+/[a-z0-9-]+_?\.html$",),
+    non_article_urls=(
+        r"/(?:tags|theme|author|authors|video|photo|gazeta|all-news|search|print)/",
+        r"/amp/",  # AMP copies of articles already fetched in full
+        r"/novosti-kompaniy/",  # "Новости компаний": paid placements
+    ),
     layouts=(
         Layout(
             version="2021",
-            body=("//div[contains(@class,'article_body')]",),
-            title=("//h1",),
+            body=(_BODY,),
+            drop=(
+                # calibre's list: promo, ads, polls, author's other articles, "found a mistake"
+                f"{_BODY}//div[{_cls('telegram')}]",
+                f"{_BODY}//div[{_cls('special_theme_news_block')}]",
+                f"{_BODY}//div[{_cls('nts-video-wrapper')}]",
+                f"{_BODY}//div[{_cls('questionnaire')}]",
+                f"{_BODY}//div[{_cls('auth_articles_block')}]",
+                f"{_BODY}//div[{_cls('mist_block')}]",
+                f"{_BODY}//div[{_cls('sunsite_actions')}]",  # banner slots filled by script
+                # captions and credits of in-text photos and embedded videos
+                f"{_BODY}//*[{_cls('image_description')} or {_cls('image_author')}]",
+                f"{_BODY}//*[{_cls('video_description')}]",
+                # inline cross-links: a paragraph that starts with "Читайте также"/"Читайте також"
+                f"{_BODY}//p[starts-with(normalize-space(), 'Читайте также')"
+                " or starts-with(normalize-space(), 'Читайте також')]",
+            ),
+            title=(f"//div[{_cls('article_header')}]//h1", "//h1"),
+            published=(
+                "//meta[@property='article:published_time']/@content",
+                f"//div[{_cls('article_attached')}]//span[{_cls('date')}]",
+            ),
+            # "7 декабря, 2021 21:12" (the month word becomes its number before strptime)
+            date_formats=("%d %m, %Y %H:%M", "%d %m %Y %H:%M", "%d.%m.%Y %H:%M"),
+            authors=(f"//div[{_cls('article_attached')}]//a[{_cls('author_name')}]",),
+            tags=(f"//div[{_cls('article_tags')}]//a",),
+            lead=(f"//div[{_cls('article_subtitle')}]",),
         ),
     ),
 )
