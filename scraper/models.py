@@ -75,7 +75,8 @@ class Outcome:
     ok: bool
     reason: str = ""
     text_file: str | None = None
-    changed: bool | None = None  # for re-cleans: did the text or metadata change
+    changed: bool | None = None  # did the text or metadata files change
+    skipped: bool = False  # not a page to extract (a redirect, an error status, a cut-off body)
 
 
 @dataclass(frozen=True, slots=True)

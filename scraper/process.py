@@ -6,6 +6,8 @@ same text for the same bytes and the same adapters.
 
 from __future__ import annotations
 
+import re
+
 from scraper import page
 from scraper.clean import clean_lines, parse_date
 from scraper.decode import decode_html
@@ -16,6 +18,7 @@ from scraper.sites.base import COMMON_DROP, Site
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _MAGIC = {b"%PDF": "PDF", b"\x89PNG": "PNG image", b"GIF8": "GIF image", b"\xff\xd8\xff": "JPEG image",
           b"PK\x03\x04": "ZIP archive", b"\x1f\x8b": "gzip data", b"RIFF": "RIFF media"}  # fmt: skip
+_HTML_START = re.compile(rb"<(?:!doctype|html|head|body|meta|title|div|p)\b", re.I)
 _TITLE = ("//meta[@property='og:title']/@content", "//title", "//h1")
 _PUBLISHED = (
     "//meta[@property='article:published_time']/@content",
@@ -32,7 +35,7 @@ def process(capture: Capture, site: Site) -> Article | Rejected:
         return Rejected(capture.url, reason)
     try:
         return _process(capture, site)
-    except Exception as exc:  # noqa: BLE001 - hostile bytes must become a reason, not a crash
+    except Exception as exc:
         return Rejected(capture.url, f"extraction failed: {type(exc).__name__}: {exc}")
 
 
@@ -45,9 +48,12 @@ def _unusable(capture: Capture) -> str | None:
         if capture.body.startswith(magic):
             return f"not HTML: {kind}"
     content_type = (capture.header("Content-Type") or "").split(";")[0].strip().lower()
-    if content_type and content_type not in _HTML_TYPES:
-        return f"not HTML: {content_type}"
-    return None
+    if content_type in _HTML_TYPES:
+        return None
+    # servers mislabel pages (no type, octet-stream): the bytes decide, as browsers sniff them
+    if content_type in ("", "application/octet-stream") and _HTML_START.search(capture.body[:2048]):
+        return None
+    return f"not HTML: {content_type or 'no Content-Type and no markup'}"
 
 
 def _process(capture: Capture, site: Site) -> Article | Rejected:

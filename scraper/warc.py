@@ -54,6 +54,7 @@ class Stored:
     capture: Capture
     ref: RecordRef
     seq: int | None  # the URL's place in the batch input, from the metadata record
+    truncated: str | None = None  # the record's WARC-Truncated reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,13 +200,14 @@ def _iterate(fh: BinaryIO, path: Path, relative_name: str, max_body: int) -> Ite
     offset = 0
     try:
         for record in records:
-            offset = records.get_record_offset()
             if record.rec_type == "response" and record.http_headers is not None:
                 if held is not None:
                     yield held
-                held = _stored(record, relative_name, offset, max_body)
+                body = record.content_stream().read(max_body)
+                offset = records.get_record_offset()  # only valid once the payload was read
+                held = _stored(record, body, relative_name, offset)
             elif record.rec_type == "metadata" and held is not None and _concurrent(record, held):
-                yield Stored(held.capture, held.ref, _seq(record))
+                yield Stored(held.capture, held.ref, _seq(record), held.truncated)
                 held = None
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
         if held is not None:
@@ -225,9 +227,8 @@ def _seq(record) -> int | None:  # type: ignore[no-untyped-def]
     return int(seq) if seq.isdigit() else None
 
 
-def _stored(record, relative_name: str, offset: int, max_body: int) -> Stored:  # type: ignore[no-untyped-def]
+def _stored(record, body: bytes, relative_name: str, offset: int) -> Stored:  # type: ignore[no-untyped-def]
     headers = record.rec_headers
-    body = record.content_stream().read(max_body)
     capture = Capture(
         url=headers.get_header("WARC-Target-URI") or "",
         fetched_at=_parse_date(headers.get_header("WARC-Date")),
@@ -242,4 +243,4 @@ def _stored(record, relative_name: str, offset: int, max_body: int) -> Stored:  
         offset=offset,
         payload_digest=headers.get_header("WARC-Payload-Digest"),
     )
-    return Stored(capture, ref, None)
+    return Stored(capture, ref, None, headers.get_header("WARC-Truncated"))

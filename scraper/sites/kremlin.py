@@ -1,21 +1,88 @@
-"""kremlin.ru and en.kremlin.ru: news, transcripts, print versions and legal acts."""
+"""kremlin.ru and en.kremlin.ru: news, transcripts, print and text versions, and legal acts.
+
+One markup serves every kind of page (seen unchanged from 2017 to 2025): the item sits in
+``article.read__in``; ``div.read__top`` holds the heading, the lead (``read__lead``) and the date
+(``time.read__published`` plus ``div.read__time``); the text is ``div.entry-content``
+(``itemprop=articleBody``). Inside it the site marks what is not text with ``masha-ignore`` (photo
+sliders, pictures with captions, video, person tooltips) and ``hidden-copy`` (tags and the
+publication status, which the text version hides). Print and text versions add the page's own
+address in ``p.print_link_wrap``. Acts (``/acts/bank/N``) carry no date element: the date is in
+the heading, "Указ ... от 15.10.2025 г. № 744".
+"""
 
 from scraper.sites.base import Layout, Site
+
+
+def _cls(name: str) -> str:
+    """An XPath test for one whole class token (``contains`` alone would also match prefixes)."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+_BODY = "//div[@itemprop='articleBody']"
 
 SITE = Site(
     name="kremlin",
     hosts=("kremlin.ru",),
     language="ru",
-    languages=((r"^https?://en\.kremlin\.ru/", "en"),),
+    languages=((r"^https?://en\.(?:special\.)?kremlin\.ru/", "en"),),
     timezone="Europe/Moscow",
-    feeds=("http://kremlin.ru/events/all/feed", "http://en.kremlin.ru/events/all/feed"),
-    article_urls=(r"/events/president/(?:news|transcripts)/(?:copy/)?\d+", r"/acts/bank/\d+"),
-    non_article_urls=(r"/(?:photos|videos)(?:/|$)",),
+    feeds=(
+        "http://kremlin.ru/events/all/feed",
+        "http://kremlin.ru/events/president/news/feed",
+        "http://kremlin.ru/events/president/transcripts/feed",
+        "http://en.kremlin.ru/events/all/feed",
+        "http://en.kremlin.ru/events/president/news/feed",
+        "http://en.kremlin.ru/events/president/transcripts/feed",
+    ),
+    article_urls=(
+        # news, transcripts, letters, trips of the President and of the councils, with the
+        # print (/N/print) and text (/copy/N) versions of each
+        r"^https?://[^/]+/events/[a-z-]+/(?:[a-z-]+/)*(?:copy/)?\d+(?:/print)?/?$",
+        r"^https?://[^/]+/acts/(?:bank|news)/\d+(?:/print|/page/\d+)?/?$",
+    ),
+    non_article_urls=(
+        r"/(?:photos|videos|audios)(?:/|$)",  # an item's gallery and video tabs
+        r"/(?:by-date|catalog|multimedia|search|misc)/",
+        r"/email$",
+    ),
     layouts=(
         Layout(
-            version="2021",
-            body=("//div[@itemprop='articleBody']",),
-            title=("//h1",),
+            version="2017",
+            # The lead is a paragraph of the item shown above the text, in its own block (acts
+            # repeat their name there, so theirs is left out).
+            body=(
+                f"//div[{_cls('read__lead')}][not(ancestor::div[{_cls('read__top__pravo')}])]"
+                f" | {_BODY}",
+                f"//div[{_cls('entry-content')}]",
+            ),
+            drop=(
+                f"//*[{_cls('masha-ignore')}]",  # the site's own "not text" mark
+                f"//*[{_cls('hidden-copy')}]",  # tags and publication status
+                f"//div[{_cls('read__bottommeta')}]",
+                f"//div[{_cls('slider')}]",  # photo slider with a caption per slide
+                f"//div[{_cls('media')}]",  # picture with caption and photo credit
+                f"//div[{_cls('media__container')}]",  # video player and its title
+                f"//span[{_cls('read__tooltip')}]",  # name and post inside a person link
+                f"//p[{_cls('print_link_wrap')}]",  # the address printed under the text
+                f"{_BODY}/blockquote",  # pull quotes repeating a sentence of the speech
+                "//p[normalize-space(.)='* * *']",  # the break before a transcript
+            ),
+            title=(
+                f"//h1[{_cls('entry-title')}]",
+                f"//div[{_cls('read__top')}]//h1",
+            ),
+            published=(
+                # "2021-12-31" and "02:20" are printed apart; joined they read as ISO 8601
+                f"concat(//time[{_cls('read__published')}]/@datetime, ' ',"
+                f" //div[{_cls('read__time')}])",
+                f"//div[{_cls('read__status')}]//time",
+                # acts: "Указ Президента Российской Федерации от 15.10.2025 г. № 744"
+                f"substring-before(substring-after(//div[{_cls('read__top__pravo')}]//h1,"
+                " ' от '), ' г.')",
+            ),
+            date_formats=("%d %m %Y года, %H:%M", "%B %d, %Y, %H:%M", "%d.%m.%Y"),
+            tags=(f"//div[{_cls('read__tags')}]//a[@rel='tag']",),
+            lead=(f"//div[{_cls('read__lead')}]",),
         ),
     ),
 )

@@ -1,0 +1,138 @@
+"""Settings: defaults < config.toml < environment < command line, read in this one place.
+
+The config file is ``--config PATH``, else ``$SCRAPER_CONFIG``, else ``./config.toml`` when it
+exists. Every key is documented in the project's config.toml. A key of the wrong type, or one
+this version does not know, is a ``ConfigError`` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scraper import __version__
+from scraper.errors import ConfigError
+
+DEFAULT_USER_AGENT = f"scraper/{__version__} (news archiver; +https://github.com/)"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    out: Path = Path("archives")
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: float = 30.0  # seconds to connect, and between two reads of a response
+    total_timeout: float = 120.0  # seconds for a whole response; a slower body is cut ("time")
+    max_redirects: int = 10
+    max_body_bytes: int = 20_000_000  # per response, on the wire and after decompression
+    retries: int = 3  # attempts after the first, on connection errors, timeouts, 429 and 5xx
+    backoff: float = 1.0  # seconds before the first retry, doubled for each next one
+    backoff_max: float = 60.0
+    retry_after_max: float = 300.0  # a longer Retry-After is not waited for: the URL fails
+    connect_to: tuple[tuple[str, str], ...] = ()  # (origin, target origin)
+    jobs: int = 1
+
+
+# (section, key) in config.toml -> Settings field
+_KEYS: dict[tuple[str, str], str] = {
+    ("output", "dir"): "out",
+    ("network", "user_agent"): "user_agent",
+    ("network", "timeout"): "timeout",
+    ("network", "total_timeout"): "total_timeout",
+    ("network", "max_redirects"): "max_redirects",
+    ("network", "max_body_bytes"): "max_body_bytes",
+    ("network", "retries"): "retries",
+    ("network", "backoff"): "backoff",
+    ("network", "backoff_max"): "backoff_max",
+    ("network", "retry_after_max"): "retry_after_max",
+    ("network", "connect_to"): "connect_to",
+    ("reclean", "jobs"): "jobs",
+}
+_ENV = {"SCRAPER_OUT": "out", "SCRAPER_USER_AGENT": "user_agent", "SCRAPER_JOBS": "jobs"}
+_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def load_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    env = os.environ if env is None else env
+    settings = Settings()
+    path = config or (Path(env["SCRAPER_CONFIG"]) if env.get("SCRAPER_CONFIG") else None)
+    if path is None and Path("config.toml").is_file():
+        path = Path("config.toml")
+    if path is not None:
+        settings = replace(settings, **_from_file(path))
+    from_env = {field: coerce(field, env[name], f"${name}") for name, field in _ENV.items() if env.get(name)}
+    settings = replace(settings, **from_env)
+    given = {k: coerce(k, v, f"--{k.replace('_', '-')}") for k, v in overrides.items() if v is not None}
+    return replace(settings, **given)
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    values: dict[str, Any] = {}
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: {section} must be a table like [{section}]")
+        for key, value in table.items():
+            field = _KEYS.get((section, key))
+            if field is None:
+                raise ConfigError(f"{path}: unknown key {section}.{key}")
+            values[field] = coerce(field, value, f"{path}: {section}.{key}")
+    return values
+
+
+def coerce(field: str, value: Any, where: str) -> Any:
+    """The value as the field's type, or a ConfigError saying what was expected."""
+    kind = _TYPES[field]
+    if field == "connect_to":
+        return parse_connect_to(value, where)
+    if kind == "Path":
+        if isinstance(value, str | Path) and str(value):
+            return Path(value)
+        raise ConfigError(f"{where} must be a folder path, got {value!r}")
+    if kind == "str":
+        if isinstance(value, str) and value:
+            return value
+        raise ConfigError(f"{where} must be a non-empty string, got {value!r}")
+    return _number(kind, value, where)
+
+
+def _number(kind: str, value: Any, where: str) -> int | float:
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = float(value) if kind == "float" else int(value)
+    ok = isinstance(value, int) if kind == "int" else isinstance(value, int | float)
+    if not ok or isinstance(value, bool) or value < 0:
+        expected = "a whole number" if kind == "int" else "a number"
+        raise ConfigError(f"{where} must be {expected} >= 0, got {value!r}")
+    return float(value) if kind == "float" else int(value)
+
+
+def parse_connect_to(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """``{"https://a.ru": "http://127.0.0.1:8080"}`` or ``["https://a.ru=http://127.0.0.1:8080"]``."""
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, list | tuple):
+        pairs = [tuple(str(v).split("=", 1)) if "=" in str(v) else (str(v), "") for v in value]
+    else:
+        raise ConfigError(f"{where} must be a table of origin = target, got {value!r}")
+    return tuple((origin_of(str(a), where), origin_of(str(b), where)) for a, b in pairs)
+
+
+def origin_of(url: str, where: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where}: {url!r} is not an http(s) origin like https://host[:port]")
+    default = 443 if parts.scheme == "https" else 80
+    port = parts.port or default
+    suffix = "" if port == default else f":{port}"
+    return f"{parts.scheme}://{parts.hostname}{suffix}"

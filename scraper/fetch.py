@@ -1,0 +1,247 @@
+"""Fetching: the only module that imports httpx and tenacity.
+
+Redirects are followed by hand so that every hop is recorded; every response received (retried
+5xx, redirects, a body cut off mid-way) comes back as an ``Exchange`` to be archived, because
+the WARC is evidence of everything the site sent.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from scraper.config import Settings
+from scraper.models import Capture
+from scraper.warc import Exchange
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+_CHUNK = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    url: str
+    exchanges: tuple[Exchange, ...]  # everything received, in order
+    final: Capture | None  # the last response, body decoded
+    error: str | None = None  # why the fetch failed, if it did
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None, exchange: Exchange | None = None):
+        super().__init__(reason)
+        self.reason, self.retry_after, self.exchange = reason, retry_after, exchange
+
+
+class _ConnectTo(httpx.BaseTransport):
+    """Sends requests for an origin to another address; the request keeps its URL and Host."""
+
+    def __init__(self, inner: httpx.BaseTransport, mapping: dict[str, httpx.URL]) -> None:
+        self._inner, self._mapping = inner, mapping
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        default = 443 if url.scheme == "https" else 80
+        port = "" if (url.port or default) == default else f":{url.port}"
+        target = self._mapping.get(f"{url.scheme}://{url.host}{port}")
+        if target is not None:
+            request.url = url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class Fetcher:
+    def __init__(self, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._s = settings
+        self._sleep = sleep
+        mapping = {origin: httpx.URL(target) for origin, target in settings.connect_to}
+        self._client = httpx.Client(
+            transport=_ConnectTo(httpx.HTTPTransport(), mapping),
+            timeout=httpx.Timeout(settings.timeout),
+            follow_redirects=False,
+            headers={
+                "User-Agent": settings.user_agent,
+                "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                "Accept-Encoding": "gzip, deflate",
+                "Accept-Language": "ru,uk;q=0.9,en;q=0.8",
+            },
+        )
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.close()
+
+    def fetch(self, url: str) -> Fetched:
+        exchanges: list[Exchange] = []
+        seen = {url}
+        current = url
+        for _ in range(self._s.max_redirects + 1):
+            try:
+                exchange = self._with_retries(current, exchanges)
+            except _Retryable as exc:
+                return Fetched(url, tuple(exchanges), None, exc.reason)
+            location = dict((k.lower(), v) for k, v in exchange.response_headers).get("location")
+            if exchange.status not in _REDIRECTS or not location:
+                return _finish(url, exchanges, exchange, self._s.max_body_bytes)
+            current = str(httpx.URL(current).join(location))
+            if not current.startswith(("http://", "https://")):
+                return Fetched(url, tuple(exchanges), None, f"redirect to a non-http URL: {current}")
+            if current in seen:
+                return Fetched(url, tuple(exchanges), None, f"redirect loop at {current}")
+            seen.add(current)
+        return Fetched(url, tuple(exchanges), None, f"more than {self._s.max_redirects} redirects")
+
+    def _with_retries(self, url: str, log: list[Exchange]) -> Exchange:
+        retrying = Retrying(
+            stop=stop_after_attempt(1 + self._s.retries),
+            wait=self._wait,
+            retry=retry_if_exception(self._may_retry),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._attempt(url, log)
+        except _Retryable as exc:
+            if exc.exchange is not None:  # a 429/5xx that stayed one: the response is the result
+                return exc.exchange
+            raise
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _may_retry(self, exc: BaseException) -> bool:
+        if not isinstance(exc, _Retryable):
+            return False
+        return exc.retry_after is None or exc.retry_after <= self._s.retry_after_max
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+            return exc.retry_after
+        return float(min(self._s.backoff * 2 ** (state.attempt_number - 1), self._s.backoff_max))
+
+    def _attempt(self, url: str, log: list[Exchange]) -> Exchange:
+        request = self._client.build_request("GET", url)
+        started = datetime.now(UTC)
+        try:
+            response = self._client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise _Retryable(f"timeout: {_describe(exc)}") from exc
+        except httpx.TransportError as exc:
+            raise _Retryable(f"connection failed: {_describe(exc)}") from exc
+        body = bytearray()
+        try:
+            truncated = self._read(response, body)
+            error = None
+        except httpx.TransportError as exc:
+            truncated, error = "disconnect", exc
+        finally:
+            response.close()
+        exchange = _exchange(url, started, request, response, bytes(body), truncated)
+        log.append(exchange)
+        if error is not None:
+            raise _Retryable(f"connection lost after {len(body)} bytes: {_describe(error)}") from error
+        if response.status_code == 429 or response.status_code >= 500:
+            after = retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
+            raise _Retryable(f"HTTP {response.status_code}", after, exchange)
+        return exchange
+
+    def _read(self, response: httpx.Response, body: bytearray) -> str | None:
+        deadline = time.monotonic() + self._s.total_timeout
+        for chunk in response.iter_raw(_CHUNK):
+            body += chunk
+            if len(body) > self._s.max_body_bytes:
+                del body[self._s.max_body_bytes :]
+                return "length"
+            if time.monotonic() > deadline:
+                return "time"
+        return None
+
+
+def _exchange(
+    url: str, started: datetime, request: httpx.Request, response: httpx.Response, body: bytes, cut: str | None
+) -> Exchange:
+    def pairs(raw: list[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+        return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw)
+
+    return Exchange(
+        url=url,
+        started_at=started,
+        method=request.method,
+        request_headers=pairs(request.headers.raw),
+        http_version=response.http_version or "HTTP/1.1",
+        status=response.status_code,
+        reason=response.reason_phrase,
+        response_headers=pairs(response.headers.raw),
+        raw_body=body,
+        truncated=cut,
+        peer_ip=_peer(response),
+    )
+
+
+def _peer(response: httpx.Response) -> str | None:
+    stream = response.extensions.get("network_stream")
+    try:
+        address = stream.get_extra_info("server_addr") if stream is not None else None
+    except Exception:
+        return None
+    return str(address[0]) if address else None
+
+
+def _finish(url: str, exchanges: list[Exchange], last: Exchange, cap: int) -> Fetched:
+    headers = {k.lower(): v for k, v in last.response_headers}
+    body, overflow = decode_content(last.raw_body, headers.get("content-encoding", ""), cap)
+    capture = Capture(last.url, last.started_at, last.status, last.response_headers, body)
+    error = None
+    if last.truncated == "length" or overflow:
+        error = f"body larger than {cap} bytes: archived truncated, not extracted"
+    elif last.truncated == "time":
+        error = "body took too long: archived truncated, not extracted"
+    return Fetched(url, tuple(exchanges), capture, error)
+
+
+def decode_content(raw: bytes, encoding: str, cap: int) -> tuple[bytes, bool]:
+    """The body with gzip/deflate undone, at most ``cap`` bytes (a gzip bomb stays small).
+    A body that does not decompress is kept as it came, as WARC readers do."""
+    encoding = encoding.strip().lower()
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        return raw, False
+    for wbits in (47, -15) if encoding == "deflate" else (47,):  # 47: gzip or zlib header
+        try:
+            inflater = zlib.decompressobj(wbits)
+            body = inflater.decompress(raw, cap)
+            return body, bool(inflater.unconsumed_tail)
+        except zlib.error:
+            continue
+    return raw, False
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]

@@ -1,0 +1,203 @@
+"""The one module that wires the stages: fetch -> archive -> process -> store, and re-clean."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from os import path as ospath
+from pathlib import Path
+
+from scraper import __version__, page
+from scraper.config import Settings
+from scraper.decode import decode_html
+from scraper.errors import StoreError, UsageError
+from scraper.extract import TRAFILATURA_VERSION
+from scraper.fetch import Fetcher
+from scraper.models import Article, Capture, Outcome, RecordRef, Rejected, RunReport
+from scraper.process import process
+from scraper.sites import Site, site_for
+from scraper.store import stem, write_article
+from scraper.warc import ReadProblem, Stored, WarcFile, read_responses
+
+OnStep = Callable[[Outcome], None]
+WARC_SUFFIXES = (".warc", ".warc.gz")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    warc: Path
+    texts: Path
+    report: RunReport
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    stored: Stored | ReadProblem
+    seq: int
+    texts: Path
+
+
+def _ignore(_: Outcome) -> None:
+    return None
+
+
+def fetch_batch(urls: list[str], settings: Settings, on_step: OnStep = _ignore) -> BatchResult:
+    """Fetch each URL into one new WARC and write a text per article, numbered in input order."""
+    out = settings.out
+    warc_path = new_warc_path(out, "fetch", datetime.now(UTC))
+    texts = text_folder(out, warc_path)
+    outcomes = []
+    with WarcFile(warc_path, _relative(warc_path, out)) as warc, Fetcher(settings) as fetcher:
+        warc.write_warcinfo(_warcinfo(settings))
+        for seq, url in enumerate(urls):
+            outcome = _fetch_one(seq, url, fetcher, warc, texts)
+            outcomes.append(outcome)
+            on_step(outcome)
+    return BatchResult(warc_path, texts, RunReport(tuple(outcomes)))
+
+
+def _fetch_one(seq: int, url: str, fetcher: Fetcher, warc: WarcFile, texts: Path) -> Outcome:
+    fetched = fetcher.fetch(url)
+    ref: RecordRef | None = None
+    for exchange in fetched.exchanges:
+        ref = warc.write_exchange(exchange, _metadata(seq, site_for(exchange.url), exchange.started_at))
+    if fetched.error or fetched.final is None or ref is None:
+        return Outcome(url, False, fetched.error or "nothing received")
+    return _extract_and_store(replace(fetched.final, record_id=ref.record_id), ref, seq, texts)
+
+
+def _extract_and_store(capture: Capture, ref: RecordRef, seq: int, texts: Path) -> Outcome:
+    result = process(capture, site_for(capture.url))
+    if isinstance(result, Rejected):
+        return Outcome(capture.url, False, result.reason)
+    try:
+        written = write_article(texts, stem(seq, capture.url), result, capture, ref)
+    except StoreError as exc:
+        return Outcome(capture.url, False, str(exc))
+    return Outcome(capture.url, True, text_file=str(written.text_path), changed=written.changed)
+
+
+def reclean(paths: list[Path], settings: Settings, on_step: OnStep = _ignore) -> RunReport:
+    """Re-extract every response record of the WARC files with today's adapters. No network."""
+    tasks = _tasks(find_warcs(paths), settings)
+    outcomes = []
+    for outcome in _map(_reclean_task, tasks, settings.jobs):
+        outcomes.append(outcome)
+        on_step(outcome)
+    return RunReport(tuple(outcomes))
+
+
+def _tasks(warcs: list[Path], settings: Settings) -> Iterator[_Task]:
+    for warc in warcs:
+        texts = text_folder(settings.out, warc)
+        relative = _relative(warc, settings.out)
+        for ordinal, item in enumerate(read_responses(warc, relative, settings.max_body_bytes)):
+            seq = item.seq if isinstance(item, Stored) and item.seq is not None else ordinal
+            yield _Task(item, seq, texts)
+
+
+def _reclean_task(task: _Task) -> Outcome:
+    item = task.stored
+    if isinstance(item, ReadProblem):
+        return Outcome(item.path, False, f"at offset {item.offset}: {item.reason}")
+    capture = item.capture
+    if not 200 <= capture.status < 300 or item.truncated:
+        why = f"WARC-Truncated: {item.truncated}" if item.truncated else f"HTTP {capture.status}"
+        return Outcome(capture.url, True, why, skipped=True)
+    return _extract_and_store(capture, item.ref, task.seq, task.texts)
+
+
+def _map(fn: Callable[[_Task], Outcome], tasks: Iterable[_Task], jobs: int) -> Iterator[Outcome]:
+    """``fn`` over ``tasks`` in order; with jobs > 1 in worker processes, a bounded window of
+    records in flight so a large archive streams through instead of loading into memory."""
+    if jobs <= 1:
+        yield from map(fn, tasks)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        window: deque[Future[Outcome]] = deque()
+        for task in tasks:
+            window.append(pool.submit(fn, task))
+            if len(window) >= jobs * 16:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+def parse_path(
+    path: Path, url: str | None, captured: datetime | None, max_body: int
+) -> Iterator[Article | Rejected | ReadProblem]:
+    """Articles from a saved page: an HTML file, or every response record of a WARC file."""
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    if path.name.endswith(WARC_SUFFIXES):
+        for item in read_responses(path, path.name, max_body):
+            if isinstance(item, ReadProblem):
+                yield item
+            elif 200 <= item.capture.status < 300:
+                yield process(item.capture, site_for(url or item.capture.url))
+        return
+    body = path.read_bytes()
+    root = None if url else page.parse(decode_html(body))
+    target = url or (page.canonical_url(root) if root is not None else None)
+    if not target:
+        raise UsageError(f"{path}: the page has no canonical link; pass --url")
+    when = captured or datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    yield process(Capture(target, when, 200, (), body), site_for(target))
+
+
+def find_warcs(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.name.endswith(WARC_SUFFIXES)))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    return found
+
+
+def new_warc_path(out: Path, prefix: str, now: datetime) -> Path:
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    serial = 0
+    while (candidate := out / "warc" / f"{prefix}-{stamp}-{serial:05d}.warc.gz").exists():
+        serial += 1
+    return candidate
+
+
+def text_folder(out: Path, warc: Path) -> Path:
+    name = warc.name
+    for suffix in WARC_SUFFIXES[::-1]:
+        name = name.removesuffix(suffix)
+    return out / "text" / name
+
+
+def _relative(path: Path, out: Path) -> str:
+    return Path(ospath.relpath(path.resolve(), out.resolve())).as_posix()
+
+
+def _metadata(seq: int, site: Site, when: datetime) -> dict[str, str]:
+    return {
+        "scraper-seq": str(seq),
+        "software": f"scraper/{__version__}",
+        "adapter": site.name,
+        "adapter-version": site.layout_for(when).version,
+        "extractor": f"trafilatura/{TRAFILATURA_VERSION}",
+    }
+
+
+def _warcinfo(settings: Settings) -> dict[str, str]:
+    info = {
+        "software": f"scraper/{__version__} (trafilatura/{TRAFILATURA_VERSION})",
+        "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "http-header-user-agent": settings.user_agent,
+        "max-body-bytes": str(settings.max_body_bytes),
+        "max-redirects": str(settings.max_redirects),
+    }
+    for origin, target in settings.connect_to:
+        info[f"connect-to {origin}"] = target
+    return info

@@ -1,0 +1,90 @@
+"""Text and JSON files beside the archive, written atomically (temp file + rename).
+
+``NNN_<hash>.txt``: the title, a blank line, then one paragraph per line.
+``NNN_<hash>.json``: the article's metadata and where its bytes are in the WARC.
+Nothing here reads a clock: the same article and record give the same bytes on every re-clean.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from scraper.errors import StoreError
+from scraper.extract import TRAFILATURA_VERSION
+from scraper.models import Article, Capture, RecordRef
+from scraper.urls import url_hash
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    text_path: Path
+    changed: bool  # False when both files already held exactly these bytes
+
+
+def stem(seq: int, url: str) -> str:
+    return f"{seq:03d}_{url_hash(url)}"
+
+
+def render_text(article: Article) -> str:
+    return f"{article.title}\n\n{article.text}\n"
+
+
+def render_meta(article: Article, capture: Capture, ref: RecordRef, text: str) -> str:
+    meta = {
+        "url": article.url,
+        "site": article.site,
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "authors": list(article.authors),
+        "language": article.language,
+        "tags": list(article.tags),
+        "lead": article.lead,
+        "fetched_at": capture.fetched_at.isoformat(),
+        "http_status": capture.status,
+        "warc_file": ref.warc_file,
+        "warc_record_id": ref.record_id,
+        "warc_offset": ref.offset,
+        "payload_digest": ref.payload_digest,
+        "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "adapter": article.adapter,
+        "adapter_version": article.adapter_version,
+        "adapter_fallback": article.fallback,
+        "trafilatura_version": TRAFILATURA_VERSION,
+    }
+    return json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_article(folder: Path, name: str, article: Article, capture: Capture, ref: RecordRef) -> Written:
+    text = render_text(article)
+    meta = render_meta(article, capture, ref, text)
+    text_path = folder / f"{name}.txt"
+    changed_text = atomic_write(text_path, text.encode("utf-8"))
+    changed_meta = atomic_write(folder / f"{name}.json", meta.encode("utf-8"))
+    return Written(text_path, changed_text or changed_meta)
+
+
+def atomic_write(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` unless it already holds exactly that; True when it changed."""
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(temp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise StoreError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    return True
