@@ -1,6 +1,25 @@
-"""Interfax (www.interfax.ru): every rubric; pages in windows-1251 and UTF-8."""
+"""Interfax (www.interfax.ru): every rubric, interviews and photo galleries.
+
+Pages were served in windows-1251 for years and in UTF-8 later; decoding is not the layout's
+business (decode.py reads the header and the page's own ``<meta charset>``). The article markup
+has stayed the same across both: the story sits in ``div.infinitblock`` (the unit the site's
+infinite scroll appends), with the rubric and time in ``aside.textML``, the headline in
+``div.textMTitle`` (an ``h1`` that older pages gave the class itself) and the text in
+``article[itemprop=articleBody]``. Inside that article the site puts "read also" cards as
+``aside``, photos as ``figure`` and banner slots as ``div[id*=_ban]``; dispatches may end with the
+desk's sign-off line of initials ("1гк ив бм"), which only a line rule can catch.
+"""
 
 from scraper.sites.base import Layout, Site
+
+
+def _cls(name: str) -> str:
+    """XPath test for one class token (``contains(@class, ...)`` alone would also hit ``nameX``)."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+_ARTICLE = "//article[@itemprop='articleBody']"
+_STORY = f"//div[{_cls('infinitblock')}]"
 
 SITE = Site(
     name="interfax",
@@ -8,13 +27,52 @@ SITE = Site(
     language="ru",
     timezone="Europe/Moscow",
     feeds=("https://www.interfax.ru/rss.asp",),
-    article_urls=(r"^https?://(?:www\.)?interfax\.ru/[a-z]+/\d+/?$",),
-    non_article_urls=(r"/(?:photo|video|tags|story|chronicle)/",),
+    sitemaps=("https://www.interfax.ru/SEO_SiteMapLastChanges.xml",),
+    # /world/813468, /business/..., /interview/927415; tracking queries such as ?utm_source=topmain
+    article_urls=(r"^https?://(?:www\.)?interfax\.ru/[a-z]+/\d+/?(?:[?#].*)?$",),
+    # galleries, tag and story listings, day archives (/news/2021/12/31), AMP copies of articles
+    non_article_urls=(
+        r"interfax\.ru/(?:photo|video|tags|story|chronicle|news|amp|search|presscenter|pressreleases)/",
+        r"interfax\.ru/[a-z]+/news/",
+    ),
     layouts=(
         Layout(
-            version="2021",
-            body=("//article[@itemprop='articleBody']",),
-            title=("//h1",),
+            version="infinitblock",
+            body=(
+                f"({_ARTICLE})[1]",  # the first story only: infinite scroll may have appended more
+                "//*[@itemtype='http://schema.org/ImageGallery']",  # /photo/ pages: description + captions
+            ),
+            drop=(
+                f"{_ARTICLE}//aside",  # "Читайте также" cards between paragraphs
+                f"{_ARTICLE}//figure",  # photos: caption and "Фото: ..." credit
+                # in-text banner slots (id pl281_ban905) with their "Реклама" label
+                f"{_ARTICLE}//div[contains(@id, '_ban')]",
+                # gallery slide counters ("3 из 6") and photo credits
+                f"//*[{_cls('photoGallery__count')} or {_cls('photoGallery__source')}]",
+                # around the story, for the whole-page fallback: news timeline, most read, interview
+                # and main-news blocks, footer
+                f"//div[{_cls('timeline')} or {_cls('dNewsOne')} or {_cls('dNewsTwo')}]",
+                f"//div[{_cls('rcMR')} or {_cls('interview')} or {_cls('mainNews')} or {_cls('footer')}]",
+            ),
+            # the desk's sign-off closing a dispatch: two to five lower-case groups of 1-3 letters,
+            # the first maybe with a digit ("1гк ив бм", "кс мч"); a real paragraph has capitals or stops
+            drop_lines=(r"^\d?[а-яё]{1,3}(?:\s+\d?[а-яё]{1,3}){1,4}$",),
+            title=(
+                f"{_STORY}//h1[@itemprop='headline' or @itemprop='name']",
+                f"//*[{_cls('textMTitle')}]/descendant-or-self::h1",
+            ),
+            # the story's own time first: the page also carries dozens of <time> in the news timeline
+            published=(
+                f"{_STORY}//aside[{_cls('textML')}]//time/@datetime",
+                f"{_STORY}//aside[{_cls('textML')}]//a[{_cls('time')}]",
+                "//meta[@property='article:published_time']/@content",
+            ),
+            date_formats=(
+                "%d.%m.%Y %H:%M:%S",  # 31.12.2021 5:41:11
+                "%H:%M, %d %m %Y",  # 05:41, 31 декабря 2021 (month name made numeric by clean.py)
+                "%d.%m.%Y %H:%M",
+            ),
+            tags=(f"{_STORY}//div[{_cls('textMTags')}]//a",),
         ),
     ),
 )
