@@ -1,20 +1,109 @@
-"""RBC (www.rbc.ru and its section subdomains): the 2016 layout and the current one."""
+"""RBC (www.rbc.ru and its section subdomains): the 2016 layout and the current one.
+
+Both layouts keep the text in ``div.article__text`` and fill it with things that are not the
+story: the main photo with its caption and credit, cards of other articles between paragraphs,
+video players, ad slots and (since 2018) news bars. The live "Лента новостей" with currency rates
+sits in the left column, outside the text, so narrowing to the container is what removes it.
+РБК Вино (www.rbc.ru/wine/) is a Next.js template: its text is in ``article.article-item``.
+"""
+
+from datetime import UTC, datetime
 
 from scraper.sites.base import Layout, Site
 
+
+def _has(name: str) -> str:
+    """XPath test for one class token (``contains`` alone would take ``x__y`` for ``x``)."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+_ID = r"[0-9a-f]{24}"  # every RBC document is addressed by a 24-hex id
+
+# In the text of both layouts.
+_DROP_COMMON = (
+    f"//div[{_has('article__main-image')}]",  # lead photo: alt, caption, "(Фото: ...)"
+    f"//div[{_has('article__inline-item')}]",  # card of another article: headline, rubric, photo
+    f"//div[{_has('article__ticker')}]",  # story ticker link above the text
+    "//div[contains(@class, 'banner')]",  # ad slots: banner__container, banner__median_mobile...
+    "//*[@data-role='fox-tail']",  # ad slots of the current ad engine
+)
+
+_TITLE_2016 = f"//div[{_has('article__header__title')}]//*[{_has('js-slide-title')}]"
+_AUTHORS = (
+    f"//*[{_has('article__authors__author__name')}]",
+    "//*[@itemprop='author']/meta[@itemprop='name']/@content",
+)
+
+LAYOUT_2016 = Layout(
+    version="2016",
+    valid_until=datetime(2018, 1, 1, tzinfo=UTC),
+    body=(f"//div[{_has('article__text')}]", "//div[@itemprop='articleBody']"),
+    drop=(
+        *_DROP_COMMON,
+        f"//div[{_has('article__subscribe')}]",  # "Подпишитесь на рассылку" form block
+    ),
+    title=(_TITLE_2016, "//h1"),
+    # the header date carries the ISO time in @content; the printed one has no year
+    published=(f"//span[{_has('article__header__date')}]/@content",),
+    authors=(f"//*[{_has('article__authors__author')}]",),
+    tags=(f"//a[{_has('article__tags__item')}]",),
+    lead=(f"//div[{_has('article__subtitle')}]", f"//div[{_has('article__overview__text')}]"),
+)
+
+LAYOUT_CURRENT = Layout(
+    version="2018",
+    body=(
+        f"//div[{_has('article__text')}]",  # several parts (paywall splits) are joined in order
+        "//div[@itemprop='articleBody']",
+        f"//article[{_has('article-item')}]",  # РБК Вино
+    ),
+    drop=(
+        *_DROP_COMMON,
+        f"//div[{_has('article__inline-video')}]",  # embedded player: title, duration, notices
+        f"//div[{_has('video-autoplay-recommend')}]",  # "Видео недоступно при нулевом балансе"
+        f"//div[{_has('news-bar')}]",  # 2018-2020 bars above and below the text
+        "//div[contains(@class, 'pro-anons')]",  # РБК Pro teaser inside the text
+        # an inset is usually text (a quote, a note on an expert); a list of links is not
+        f"//div[{_has('article__special_container')}][starts-with(normalize-space(.), 'Читайте также')]",
+        "//p[starts-with(normalize-space(.), 'Читайте РБК в Telegram')]",  # channel promo line
+        # РБК Вино: header (h1, rubric, date), photo caption, channel promo, share/tags/related
+        f"//div[{_has('article-item-header')}]",
+        f"//div[{_has('article-image')}]",
+        f"//div[{_has('card-wrapper')}][starts-with(normalize-space(.), 'Подпишитесь на телеграм-канал')]",
+        f"//article[{_has('article-item')}]//div[{_has('gutter-b')} or {_has('tabs')}]",
+    ),
+    title=(
+        f"//h1[{_has('article__header__title-in')}]",
+        f"//h1[{_has('article-entry-title')}]",
+        _TITLE_2016,
+    ),
+    published=(
+        f"//time[{_has('article__header__date')}]/@datetime",
+        f"//*[{_has('article__header__date')}]/@content",
+    ),
+    authors=_AUTHORS,
+    tags=(f"//a[{_has('article__tags__item')}]", f"//div[{_has('tabs-content')}]//a[{_has('tag')}]"),
+    lead=(f"//div[{_has('article__text__overview')}]", f"//div[{_has('article__subtitle')}]"),
+)
+
 SITE = Site(
     name="rbc",
-    hosts=("rbc.ru",),
+    hosts=("rbc.ru",),  # www, regional editions and sections; sportrbc.ru is another site
     language="ru",
     timezone="Europe/Moscow",
-    feeds=("https://rssexport.rbc.ru/rbcnews/news/30/full.rss",),
-    article_urls=(r"/\d{2}/\d{2}/\d{4}/[0-9a-f]{24}",),
-    non_article_urls=(r"/(?:video|photo|tags|story)/",),
-    layouts=(
-        Layout(
-            version="2021",
-            body=("//div[contains(@class,'article__text')]",),
-            title=("//h1",),
-        ),
+    feeds=(
+        "https://rssexport.rbc.ru/rbcnews/news/30/full.rss",
+        "http://static.feed.rbc.ru/rbc/logical/footer/news.rss",
     ),
+    sitemaps=("https://www.rbc.ru/sitemap_index.xml",),
+    article_urls=(
+        # /politics/11/12/2021/<id>, /rbcfreenews/<id>, /wine/news/<id>, realty.rbc.ru/news/<id>...
+        rf"^https?://(?:[\w-]+\.)*rbc\.ru/(?:[\w-]+/)*{_ID}/?(?:[?#]|$)",
+    ),
+    non_article_urls=(
+        r"^https?://tv\.rbc\.ru/",  # the TV channel: videos and the live stream
+        r"^https?://companies\.rbc\.ru/",  # company directory
+        r"/(?:story|tags?|authors?|person|search|photoreport|video)/",  # lists, galleries, video
+    ),
+    layouts=(LAYOUT_2016, LAYOUT_CURRENT),
 )
