@@ -19,6 +19,7 @@ def _cls(name: str) -> str:
 
 
 _BODY = "//div[@itemprop='articleBody']"
+NBSP = "\u00a0"  # the site binds short words to the next one with no-break spaces
 
 SITE = Site(
     name="kremlin",
@@ -48,13 +49,8 @@ SITE = Site(
     layouts=(
         Layout(
             version="2017",
-            # The lead is a paragraph of the item shown above the text, in its own block (acts
-            # repeat their name there, so theirs is left out).
-            body=(
-                f"//div[{_cls('read__lead')}][not(ancestor::div[{_cls('read__top__pravo')}])]"
-                f" | {_BODY}",
-                f"//div[{_cls('entry-content')}]",
-            ),
+            # Only the text block: the lead (read__lead) is kept apart, as ``lead`` (see below).
+            body=(_BODY, f"//div[{_cls('entry-content')}]"),
             drop=(
                 f"//*[{_cls('masha-ignore')}]",  # the site's own "not text" mark
                 f"//*[{_cls('hidden-copy')}]",  # tags and publication status
@@ -73,12 +69,11 @@ SITE = Site(
             ),
             published=(
                 # "2021-12-31" and "02:20" are printed apart; joined they read as ISO 8601
-                f"concat(//time[{_cls('read__published')}]/@datetime, ' ',"
-                f" //div[{_cls('read__time')}])",
+                f"concat(//time[{_cls('read__published')}]/@datetime, ' ', //div[{_cls('read__time')}])",
                 f"//div[{_cls('read__status')}]//time",
                 # acts: "Указ Президента Российской Федерации от 15.10.2025 г. № 744"
-                f"substring-before(substring-after(//div[{_cls('read__top__pravo')}]//h1,"
-                " ' от '), ' г.')",
+                f"substring-before(substring-after(translate(//div[{_cls('read__top__pravo')}]//h1,"
+                f" '{NBSP}', ' '), ' от '), ' г.')",
             ),
             date_formats=("%d %m %Y года, %H:%M", "%B %d, %Y, %H:%M", "%d.%m.%Y"),
             tags=(f"//div[{_cls('read__tags')}]//a[@rel='tag']",),
