@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from scraper import __version__
 from scraper.errors import ConfigError
 
-DEFAULT_USER_AGENT = f"scraper/{__version__} (news archiver; +https://github.com/)"
+DEFAULT_USER_AGENT = f"scraper/{__version__} (news archiver)"
 
 
 @dataclass(frozen=True, slots=True)

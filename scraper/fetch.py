@@ -22,7 +22,6 @@ from scraper.models import Capture
 from scraper.warc import Exchange
 
 _REDIRECTS = (301, 302, 303, 307, 308)
-_CHUNK = 65536
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +157,7 @@ class Fetcher:
 
     def _read(self, response: httpx.Response, body: bytearray) -> str | None:
         deadline = time.monotonic() + self._s.total_timeout
-        for chunk in response.iter_raw(_CHUNK):
+        for chunk in response.iter_raw():  # no chunk_size: a buffered tail would be lost on error
             body += chunk
             if len(body) > self._s.max_body_bytes:
                 del body[self._s.max_body_bytes :]

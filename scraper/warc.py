@@ -195,27 +195,43 @@ def read_responses(path: Path, relative_name: str, max_body: int) -> Iterator[St
 
 
 def _iterate(fh: BinaryIO, path: Path, relative_name: str, max_body: int) -> Iterator[Stored | ReadProblem]:
-    records = ArchiveIterator(fh)
+    # check_digests=True records digest failures on the record instead of raising, so one bad
+    # record is reported and skipped while the records after it are still read
+    records = ArchiveIterator(fh, check_digests=True)
     held: Stored | None = None  # a response waits for the metadata record that carries its seq
-    offset = 0
+    offset = end = 0
     try:
         for record in records:
-            if record.rec_type == "response" and record.http_headers is not None:
+            body = record.content_stream().read(max_body) if record.rec_type == "response" else b""
+            offset = records.get_record_offset()  # only valid once the payload was read
+            end = offset + records.get_record_length()
+            problem = _problem(record)
+            if problem:
+                yield ReadProblem(str(path), offset, problem)
+            elif record.rec_type == "response" and record.http_headers is not None:
                 if held is not None:
                     yield held
-                body = record.content_stream().read(max_body)
-                offset = records.get_record_offset()  # only valid once the payload was read
                 held = _stored(record, body, relative_name, offset)
             elif record.rec_type == "metadata" and held is not None and _concurrent(record, held):
                 yield Stored(held.capture, held.ref, _seq(record), held.truncated)
                 held = None
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
-        if held is not None:
-            yield held
-        yield ReadProblem(str(path), offset, f"corrupt or truncated record: {exc}")
+        yield from (held,) if held is not None else ()
+        yield ReadProblem(str(path), end, f"corrupt record, rest of file skipped: {exc}")
         return
     if held is not None:
         yield held
+    size = os.fstat(fh.fileno()).st_size
+    if end < size:
+        yield ReadProblem(str(path), end, f"torn record at the end of the file ({size - end} bytes) skipped")
+
+
+def _problem(record) -> str | None:  # type: ignore[no-untyped-def]
+    if record.format != "warc" or not record.rec_type:
+        return "not a WARC record"
+    if record.digest_checker.passed is False:
+        return f"corrupt or truncated {record.rec_type} record: " + "; ".join(record.digest_checker.problems)
+    return None
 
 
 def _concurrent(record, held: Stored) -> bool:  # type: ignore[no-untyped-def]
