@@ -5,6 +5,9 @@ story: the main photo with its caption and credit, cards of other articles betwe
 video players, ad slots and (since 2018) news bars. The live "Лента новостей" with currency rates
 sits in the left column, outside the text, so narrowing to the container is what removes it.
 РБК Вино (www.rbc.ru/wine/) is a Next.js template: its text is in ``article.article-item``.
+
+The body is the container's children, not the container: it carries ``itemprop="articleBody"``,
+and trafilatura, seeing that, re-reads it its own way and loses the lead (a ``span`` in a ``div``).
 """
 
 from datetime import UTC, datetime
@@ -37,7 +40,7 @@ _AUTHORS = (
 LAYOUT_2016 = Layout(
     version="2016",
     valid_until=datetime(2018, 1, 1, tzinfo=UTC),
-    body=(f"//div[{_has('article__text')}]", "//div[@itemprop='articleBody']"),
+    body=(f"//div[{_has('article__text')}]/*", "//div[@itemprop='articleBody']/*"),
     drop=(
         *_DROP_COMMON,
         f"//div[{_has('article__subscribe')}]",  # "Подпишитесь на рассылку" form block
@@ -53,9 +56,9 @@ LAYOUT_2016 = Layout(
 LAYOUT_CURRENT = Layout(
     version="2018",
     body=(
-        f"//div[{_has('article__text')}]",  # several parts (paywall splits) are joined in order
-        "//div[@itemprop='articleBody']",
-        f"//article[{_has('article-item')}]",  # РБК Вино
+        f"//div[{_has('article__text')}]/*",  # several parts (paywall splits) are joined in order
+        "//div[@itemprop='articleBody']/*",
+        f"//article[{_has('article-item')}]/*",  # РБК Вино
     ),
     drop=(
         *_DROP_COMMON,
@@ -65,7 +68,7 @@ LAYOUT_CURRENT = Layout(
         "//div[contains(@class, 'pro-anons')]",  # РБК Pro teaser inside the text
         # an inset is usually text (a quote, a note on an expert); a list of links is not
         f"//div[{_has('article__special_container')}][starts-with(normalize-space(.), 'Читайте также')]",
-        "//p[starts-with(normalize-space(.), 'Читайте РБК в Telegram')]",  # channel promo line
+        "//p[a[contains(@href, '//t.me/')]][contains(., 'РБК в Telegram')]",  # channel promo line
         # РБК Вино: header (h1, rubric, date), photo caption, channel promo, share/tags/related
         f"//div[{_has('article-item-header')}]",
         f"//div[{_has('article-image')}]",
