@@ -146,7 +146,7 @@ class WarcFile:
     def _request_record(self, exchange: Exchange, date: str, response_id: str):  # type: ignore[no-untyped-def]
         target = _request_target(exchange.url)
         http = StatusAndHeaders(
-            f"{exchange.method} {target} {exchange.http_version}",
+            f"{exchange.method} {target} HTTP/1.1",  # the client speaks only HTTP/1.1
             list(exchange.request_headers),
             is_http_request=True,
         )
