@@ -19,15 +19,19 @@ _BODY = f"//div[{_cls('article_body')}]"
 
 SITE = Site(
     name="znua",
-    hosts=("zn.ua",),
+    # dt.ua ("Дзеркало тижня") served the Ukrainian edition until it moved under zn.ua/ukr/
+    hosts=("zn.ua", "dt.ua"),
     language="ru",
-    languages=((r"^https?://(?:www\.)?zn\.ua/ukr/", "uk"),),
+    languages=((r"^https?://(?:www\.)?(?:zn\.ua/ukr/|dt\.ua/)", "uk"),),
     timezone="Europe/Kyiv",
     feeds=("https://zn.ua/rus/rss/full.rss", "https://zn.ua/ukr/rss/full.rss"),
     # Only an HTML site map (/sitemap/text/index.html) is linked from the pages; no XML sitemap known.
     sitemaps=(),
     # /SECTION/slug.html, /ukr/SECTION/slug.html; older slugs end in -<id>_.html.
-    article_urls=(r"^https?://(?:www\.)?zn\.ua/(?:ukr/)?[A-Za-z_-]+/[a-z0-9-]+_?\.html$",),
+    article_urls=(
+        r"^https?://(?:www\.)?zn\.ua/(?:ukr/)?[A-Za-z_-]+/[a-z0-9-]+_?\.html$",
+        r"^https?://(?:www\.)?dt\.ua/[A-Za-z_-]+/[a-z0-9-]+_?\.html$",
+    ),
     non_article_urls=(
         r"/(?:tags|theme|author|authors|video|photo|gazeta|all-news|search|print)/",
         r"/amp/",  # AMP copies of articles already fetched in full
