@@ -1,13 +1,13 @@
 """Interfax (www.interfax.ru): every rubric, interviews and photo galleries.
 
 Pages were served in windows-1251 for years and in UTF-8 later; decoding is not the layout's
-business (decode.py reads the header and the page's own ``<meta charset>``). The article markup
-has stayed the same across both: the story sits in ``div.infinitblock`` (the unit the site's
-infinite scroll appends), with the rubric and time in ``aside.textML``, the headline in
-``div.textMTitle`` (an ``h1`` that older pages gave the class itself) and the text in
-``article[itemprop=articleBody]``. Inside that article the site puts "read also" cards as
-``aside``, photos as ``figure`` and banner slots as ``div[id*=_ban]``; dispatches may end with the
-desk's sign-off line of initials ("1гк ив бм"), which only a line rule can catch.
+business (decode.py reads the header and the page's own ``<meta charset>``). Both kinds share one
+article markup: the story sits in ``div.infinitblock`` (the unit the site's infinite scroll
+appends), the rubric and time in ``aside.textML``, the headline in ``div.textMTitle`` (older pages
+put the class on the ``h1`` itself) and the text in ``article[itemprop=articleBody]``. Inside that
+article the site puts "read also" cards as ``aside``, photos as ``figure`` and banner slots as
+``div[id*=_ban]``; a dispatch may end with the desk's sign-off line of initials ("1гк ив бм"),
+which only a line rule can catch.
 """
 
 from scraper.sites.base import Layout, Site
@@ -19,11 +19,14 @@ def _cls(name: str) -> str:
 
 
 _ARTICLE = "//article[@itemprop='articleBody']"
-_STORY = f"//div[{_cls('infinitblock')}]"
+# the story's rubric-and-time line; the first one, as an infinite-scroll page may hold several stories
+_DATELINE = f"(//aside[{_cls('textML')}])[1]"
 
 SITE = Site(
     name="interfax",
-    hosts=("interfax.ru",),
+    # www and the bare domain only: realty., tourism. and the mobile m. site have other markup
+    hosts=("www.interfax.ru",),
+    host_patterns=(r"interfax\.ru",),
     language="ru",
     timezone="Europe/Moscow",
     feeds=("https://www.interfax.ru/rss.asp",),
@@ -40,7 +43,7 @@ SITE = Site(
             version="infinitblock",
             body=(
                 f"({_ARTICLE})[1]",  # the first story only: infinite scroll may have appended more
-                "//*[@itemtype='http://schema.org/ImageGallery']",  # /photo/ pages: description + captions
+                "//*[contains(@itemtype, 'schema.org/ImageGallery')]",  # /photo/ pages: description + captions
             ),
             drop=(
                 f"{_ARTICLE}//aside",  # "Читайте также" cards between paragraphs
@@ -49,22 +52,18 @@ SITE = Site(
                 f"{_ARTICLE}//div[contains(@id, '_ban')]",
                 # gallery slide counters ("3 из 6") and photo credits
                 f"//*[{_cls('photoGallery__count')} or {_cls('photoGallery__source')}]",
-                # around the story, for the whole-page fallback: news timeline, most read, interview
-                # and main-news blocks, footer
-                f"//div[{_cls('timeline')} or {_cls('dNewsOne')} or {_cls('dNewsTwo')}]",
-                f"//div[{_cls('rcMR')} or {_cls('interview')} or {_cls('mainNews')} or {_cls('footer')}]",
             ),
             # the desk's sign-off closing a dispatch: two to five lower-case groups of 1-3 letters,
             # the first maybe with a digit ("1гк ив бм", "кс мч"); a real paragraph has capitals or stops
             drop_lines=(r"^\d?[а-яё]{1,3}(?:\s+\d?[а-яё]{1,3}){1,4}$",),
             title=(
-                f"{_STORY}//h1[@itemprop='headline' or @itemprop='name']",
+                "(//h1[@itemprop='headline' or @itemprop='name'])[1]",  # articles; galleries use "name"
                 f"//*[{_cls('textMTitle')}]/descendant-or-self::h1",
             ),
             # the story's own time first: the page also carries dozens of <time> in the news timeline
             published=(
-                f"{_STORY}//aside[{_cls('textML')}]//time/@datetime",
-                f"{_STORY}//aside[{_cls('textML')}]//a[{_cls('time')}]",
+                f"{_DATELINE}//time/@datetime",
+                f"{_DATELINE}//a[{_cls('time')}]",  # older pages print the time as text only
                 "//meta[@property='article:published_time']/@content",
             ),
             date_formats=(
@@ -72,7 +71,7 @@ SITE = Site(
                 "%H:%M, %d %m %Y",  # 05:41, 31 декабря 2021 (month name made numeric by clean.py)
                 "%d.%m.%Y %H:%M",
             ),
-            tags=(f"{_STORY}//div[{_cls('textMTags')}]//a",),
+            tags=(f"(//div[{_cls('textMTags')}])[1]//a",),
         ),
     ),
 )
