@@ -99,6 +99,11 @@ def document_of(elements: list[HtmlElement]) -> HtmlElement:
         body.append(element)
     document = html.Element("html")
     document.append(body)
+    # Headings inside the chosen container are the text's subheads, but trafilatura drops h1-h6
+    # when it reads a bare <body> it has no container rule for: hand them over as paragraphs.
+    # (A headline inside the container is removed later as a repeat of the title.)
+    for heading in document.iter("h1", "h2", "h3", "h4", "h5", "h6"):
+        heading.tag = "p"
     return document
 
 
