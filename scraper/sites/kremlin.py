@@ -19,7 +19,7 @@ def _cls(name: str) -> str:
 
 
 _BODY = "//div[@itemprop='articleBody']"
-NBSP = "\u00a0"  # the site binds short words to the next one with no-break spaces
+_NBSP = "\u00a0"  # the site binds short words to the next one with no-break spaces
 
 SITE = Site(
     name="kremlin",
@@ -38,8 +38,8 @@ SITE = Site(
     article_urls=(
         # news, transcripts, letters, trips of the President and of the councils, with the
         # print (/N/print) and text (/copy/N) versions of each
-        r"^https?://[^/]+/events/[a-z-]+/(?:[a-z-]+/)*(?:copy/)?\d+(?:/print)?/?$",
-        r"^https?://[^/]+/acts/(?:bank|news)/\d+(?:/print|/page/\d+)?/?$",
+        r"^https?://(?:www\.|en\.)?kremlin\.ru/events/[a-z-]+/(?:[a-z-]+/)*(?:copy/)?\d+(?:/print)?/?$",
+        r"^https?://(?:www\.|en\.)?kremlin\.ru/acts/(?:bank|news)/\d+(?:/print|/page/\d+)?/?$",
     ),
     non_article_urls=(
         r"/(?:photos|videos|audios)(?:/|$)",  # an item's gallery and video tabs
@@ -48,8 +48,10 @@ SITE = Site(
     ),
     layouts=(
         Layout(
-            version="2017",
-            # Only the text block: the lead (read__lead) is kept apart, as ``lead`` (see below).
+            version="2017",  # the earliest year this markup was seen; still current in 2025
+            # The text block only. The lead (read__lead, above it) is kept apart as ``lead``:
+            # joined to the block it came out after the text, or not at all, because trafilatura
+            # keeps to the element marked articleBody.
             body=(_BODY, f"//div[{_cls('entry-content')}]"),
             drop=(
                 f"//*[{_cls('masha-ignore')}]",  # the site's own "not text" mark
@@ -60,7 +62,8 @@ SITE = Site(
                 f"//div[{_cls('media__container')}]",  # video player and its title
                 f"//span[{_cls('read__tooltip')}]",  # name and post inside a person link
                 f"//p[{_cls('print_link_wrap')}]",  # the address printed under the text
-                f"{_BODY}/blockquote",  # pull quotes repeating a sentence of the speech
+                # pull quotes: a sentence of the speech repeated (or paraphrased) between paragraphs
+                f"//div[{_cls('entry-content')}]/blockquote",
                 "//p[normalize-space(.)='* * *']",  # the break before a transcript
             ),
             title=(
@@ -73,7 +76,7 @@ SITE = Site(
                 f"//div[{_cls('read__status')}]//time",
                 # acts: "Указ Президента Российской Федерации от 15.10.2025 г. № 744"
                 f"substring-before(substring-after(translate(//div[{_cls('read__top__pravo')}]//h1,"
-                f" '{NBSP}', ' '), ' от '), ' г.')",
+                f" '{_NBSP}', ' '), ' от '), ' г.')",
             ),
             date_formats=("%d %m %Y года, %H:%M", "%B %d, %Y, %H:%M", "%d.%m.%Y"),
             tags=(f"//div[{_cls('read__tags')}]//a[@rel='tag']",),
