@@ -41,13 +41,13 @@ def _same(a: str, b: str) -> bool:
 
 
 def parse_date(values: list[str], formats: tuple[str, ...], timezone: str) -> datetime | None:
-    """The first value that reads as a date. A date printed without an offset is taken to be in
-    the site's own time zone; the result keeps that offset, so its calendar date is the site's."""
+    """The first value that reads as a date, in the site's own time zone (so its calendar date is
+    the one the site printed). A date without an offset is taken to be in that zone already."""
     zone = ZoneInfo(timezone)
     for value in values:
         parsed = _read(value.strip(), formats)
         if parsed is not None:
-            return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
+            return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed.astimezone(zone)
     return None
 
 
