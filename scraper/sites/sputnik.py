@@ -1,21 +1,134 @@
-"""The Sputnik / RIA CMS family: sputnik-* country sites, sputniknews.*, sputnikglobe.com, ria.ru."""
+"""The Sputnik / RIA CMS family: sputnik-* country sites, sputniknews.*, sputnikglobe.com, ria.ru.
+
+One platform, two markups. Until about 2019 (ria.ru) and 2021 (the Sputnik country sites) pages used the
+``b-*`` blocks (``b-article__lead``, ``b-article__text`` with ``b-inject`` cards); since then an
+article is ``article__header`` + ``article__announce-text`` + ``article__body`` made of typed
+``article__block[data-type=...]`` blocks, where ``data-type='article'`` is an embedded card of
+another story and ``data-type='media'`` a photo with its credit.
+"""
+
+from datetime import UTC, datetime
 
 from scraper.sites.base import Layout, Site
 
+
+def _cls(name: str) -> str:
+    """An XPath test for one whole class token (``article__body`` must not match ``x-article__body``)."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# --- the current markup (ria.ru since 2019, the Sputnik sites since 2021) ---
+# The announce (lead) is part of the text but sits in the header, beside div.article__body. The
+# body's children are taken, not the div itself: trafilatura, handed a div whose class it knows as a
+# body (article__body, itemprop=articleBody), keeps only that div and loses the announce.
+_BODY = (f"//div[{_cls('article__announce-text')}] | //div[{_cls('article__body')}]/*",)
+_DROP = (
+    "//div[@data-type='article']",  # embedded card of another story: image, rubric, headline
+    f"//div[{_cls('article__article')}]",  # the same card outside a typed block
+    "//div[@data-type='media'] | //div[@data-type='photo']",  # inline photo, credit and caption
+    "//div[@data-type='banner'] | //div[@data-type='social'] | //div[@data-type='video']",
+    f"//div[{_cls('media__copyright')}] | //div[{_cls('media__title')}]",  # credits, image titles
+    # Outside the body, dropped for the whole-page fallback when no container is found.
+    f"//div[{_cls('article__google-news')}] | //div[{_cls('article__aggr')}]",  # "Подписаться"
+    f"//div[{_cls('article__info')}] | //div[{_cls('article__tags')}]",
+    f"//div[{_cls('article__userbar')}] | //div[{_cls('lenta')}]",  # share bar, "Лента новостей"
+    # An editor's "Читайте также: <link>" paragraph inside a text block.
+    f"//div[{_cls('article__text')}][starts-with(normalize-space(.), 'Читайте также')]",
+)
+_TITLE = (f"//h1[{_cls('article__title')}]", f"//div[{_cls('article__title')}]")
+_PUBLISHED = (
+    "//meta[@property='article:published_time']/@content",  # 20211208T1205+0300
+    f"//div[{_cls('article__info-date')}]/a",  # 12:05 08.12.2021, Moscow time
+)
+_DATE_FORMATS = ("%Y%m%dT%H%M%z", "%H:%M %d.%m.%Y")
+_AUTHORS = (f"//div[{_cls('article__author')}]//*[{_cls('article__author-name')}]",)
+_TAGS = (f"//div[{_cls('article__tags')}]//a",)
+_LEAD = (f"//div[{_cls('article__announce-text')}]",)
+
+# --- the b-* markup of 2014-2021 ---
+_OLD_BODY = (
+    # Sputnik: b-article__lead + b-article__text (itemprop=articleBody); ria.ru: b-article__announce
+    # + b-article__body. Children of the text div, for the same reason as above.
+    f"//div[{_cls('b-article__lead')}] | //div[{_cls('b-article__text')}]/*",
+    f"//div[{_cls('b-article__announce')}] | //div[{_cls('b-article__body')}]/*",
+)
+_OLD_DROP = (
+    f"//div[{_cls('b-inject')}]",  # embedded card or photo: b-inject__copy, b-inject__article-title
+    f"//div[{_cls('b-media-copyright')}] | //div[{_cls('b-article__header-copy')}]",
+    f"//div[{_cls('b-article__refs')}] | //div[{_cls('b-article__likes')}]",
+    f"//div[{_cls('b-article__meta')}] | //div[{_cls('b-banner')}]",
+    "//p[starts-with(normalize-space(.), 'Читайте также')]",
+)
+_OLD_TITLE = (
+    f"//div[{_cls('b-article__header-title')}]//h1",
+    f"//h1[{_cls('b-article__title')}]",
+)
+_OLD_PUBLISHED = (
+    f"//time[{_cls('b-article__refs-date')}]/@datetime",  # 2018-03-15T14:22, Moscow time
+    f"//div[{_cls('b-article__info-date')}]/span",
+)
+_OLD_AUTHORS = (f"//div[{_cls('b-article__refs-author')}]//a",)
+_OLD_TAGS = (f"//ul[{_cls('b-article__refs-tags')}]//a", f"//ul[{_cls('b-article__tags-list')}]//a")
+_OLD_LEAD = (f"//div[{_cls('b-article__lead')}]", f"//div[{_cls('b-article__announce')}]")
+
 SITE = Site(
     name="sputnik",
-    hosts=("ria.ru", "sputnikglobe.com"),
-    host_patterns=(r"(?:[\w-]+\.)*sputnik-[a-z]+\.[a-z]{2,4}", r"(?:[\w-]+\.)*sputniknews\.[a-z.]+"),
+    hosts=("ria.ru", "sputnikglobe.com", "sputnik.by", "sputnik.az", "sputnik.kg", "armeniasputnik.am"),
+    host_patterns=(
+        r"(?:[\w-]+\.)*sputnik-[a-z]+\.(?:ru|info|com)",  # sputnik-abkhazia.ru/.info, sputnik-ossetia.ru
+        r"(?:[\w-]+\.)*sputniknews(?:-[a-z]+)?\.[a-z.]+",  # sputniknews.cn, ru.sputniknews.kz, …-uz.com
+    ),
     language="ru",
-    languages=((r"^https?://(?:[\w-]+\.)*sputnikglobe\.com/", "en"),),
+    languages=(
+        (r"^https?://(?:[\w-]+\.)*sputnikglobe\.com/", "en"),
+        (r"^https?://(?:[\w-]+\.)*sputnik-abkhazia\.info/", "ab"),  # the Abkhaz-language edition
+        (r"^https?://(?:[\w-]+\.)*sputniknews\.cn/", "zh"),
+    ),
     timezone="Europe/Moscow",
-    article_urls=(r"/\d{8}/[\w-]+\.html$",),
-    non_article_urls=(r"/(?:video|photo|infographics|radio|tags?)/",),
+    feeds=(
+        "https://ria.ru/export/rss2/archive/index.xml",
+        "https://sputnik-abkhazia.ru/export/rss2/archive/index.xml",
+        "https://sputnikglobe.com/export/rss2/archive/index.xml",
+    ),
+    sitemaps=(
+        "https://ria.ru/sitemap_article_index.xml",
+        "https://sputnik-abkhazia.ru/sitemap_article_index.xml",
+        "https://sputnikglobe.com/sitemap_article_index.xml",
+    ),
+    article_urls=(
+        r"/\d{8}/[\w-]*\d{6,}\.html$",  # /20211208/slug-1034567890.html, /20170425/1493083552.html
+        r"/[\w-]+/\d{8}/\d{6,}/[\w-]+\.html$",  # b-* era: /Abkhazia/20180318/1023431631/slug.html
+    ),
+    non_article_urls=(
+        r"/(?:video|photo|infographics|radio|tags?|trend|multimedia|press_photo|Video_press)/",
+        r"/amp/",  # AMP copies of articles
+        r"-print\.html$",
+    ),
     layouts=(
         Layout(
+            version="b-2014",
+            # ria.ru moved to the new markup in 2019, the Sputnik country sites only in 2021: until
+            # then this version also knows the new body so that ria.ru pages of 2019-2021 still read.
+            valid_until=datetime(2021, 7, 1, tzinfo=UTC),
+            body=_OLD_BODY + _BODY,
+            drop=_OLD_DROP + _DROP,
+            title=_OLD_TITLE + _TITLE,
+            published=_OLD_PUBLISHED + _PUBLISHED,
+            date_formats=_DATE_FORMATS,
+            authors=_OLD_AUTHORS + _AUTHORS,
+            tags=_OLD_TAGS + _TAGS,
+            lead=_OLD_LEAD + _LEAD,
+        ),
+        Layout(
             version="2021",
-            body=("//div[contains(@class,'article__body')]",),
-            title=("//h1",),
+            body=_BODY,
+            drop=_DROP,
+            title=_TITLE,
+            published=_PUBLISHED,
+            date_formats=_DATE_FORMATS,
+            authors=_AUTHORS,
+            tags=_TAGS,
+            lead=_LEAD,
         ),
     ),
 )
