@@ -62,6 +62,7 @@ LAYOUT_CURRENT = Layout(
     ),
     drop=(
         *_DROP_COMMON,
+        f"//div[{_has('article__picture')}]",  # photo or infographic in the text, with caption
         f"//div[{_has('article__inline-video')}]",  # embedded player: title, duration, notices
         f"//div[{_has('video-autoplay-recommend')}]",  # "Видео недоступно при нулевом балансе"
         f"//div[{_has('news-bar')}]",  # 2018-2020 bars above and below the text
