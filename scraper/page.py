@@ -91,20 +91,41 @@ def _outermost(elements: list[HtmlElement]) -> list[HtmlElement]:
     return [e for e in elements if not any(a in chosen for a in e.iterancestors())]
 
 
+# tags that make a block: an element holding none of these holds one paragraph of inline text
+_BLOCKS = frozenset(
+    "p div ul ol li dl table tr td th tbody thead blockquote pre section article aside figure header footer "
+    "main nav h1 h2 h3 h4 h5 h6".split()
+)
+
+
 def document_of(elements: list[HtmlElement]) -> HtmlElement:
-    """A fresh ``<html><body>`` holding the elements, moved out of their page."""
-    body = html.Element("body")
+    """A fresh document holding the elements, moved out of their page, shaped so trafilatura
+    reads all of it and only it.
+
+    The elements go into one wrapper that matches trafilatura's first body rule, so it takes the
+    wrapper whole instead of hunting for a container of its own (which would keep one element and
+    lose the rest) or falling back to loose-text recovery (which drops short repeated lines).
+    Headings become paragraphs (they are subheads of the text; trafilatura keeps no headings
+    here), and so do divs holding only inline text (a lead in a bare ``span``/``div`` is text).
+    """
+    wrapper = html.Element("div", {"class": "article-body"})
     for element in elements:
         element.tail = None
-        body.append(element)
+        wrapper.append(element)
+    for element in list(wrapper.iterdescendants()):
+        if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6") or (
+            element.tag == "div" and _inline_only(element) and text_of(element)
+        ):
+            element.tag = "p"
+    body = html.Element("body")
+    body.append(wrapper)
     document = html.Element("html")
     document.append(body)
-    # Headings inside the chosen container are the text's subheads, but trafilatura drops h1-h6
-    # when it reads a bare <body> it has no container rule for: hand them over as paragraphs.
-    # (A headline inside the container is removed later as a repeat of the title.)
-    for heading in document.iter("h1", "h2", "h3", "h4", "h5", "h6"):
-        heading.tag = "p"
     return document
+
+
+def _inline_only(element: HtmlElement) -> bool:
+    return not any(isinstance(d.tag, str) and d.tag in _BLOCKS for d in element.iterdescendants())
 
 
 def canonical_url(root: HtmlElement) -> str | None:

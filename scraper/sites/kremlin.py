@@ -49,10 +49,12 @@ SITE = Site(
     layouts=(
         Layout(
             version="2017",  # the earliest year this markup was seen; still current in 2025
-            # The text block only. The lead (read__lead, above it) is kept apart as ``lead``:
-            # joined to the block it came out after the text, or not at all, because trafilatura
-            # keeps to the element marked articleBody.
-            body=(_BODY, f"//div[{_cls('entry-content')}]"),
+            # The lead (read__lead, above the text block) opens the text, except on acts, where it
+            # only repeats the act's name.
+            body=(
+                f"//div[{_cls('read__lead')}][not(ancestor::div[{_cls('read__top__pravo')}])] | {_BODY}",
+                f"//div[{_cls('entry-content')}]",
+            ),
             drop=(
                 f"//*[{_cls('masha-ignore')}]",  # the site's own "not text" mark
                 f"//*[{_cls('hidden-copy')}]",  # tags and publication status
