@@ -5,9 +5,6 @@ story: the main photo with its caption and credit, cards of other articles betwe
 video players, ad slots and (since 2018) news bars. The live "Лента новостей" with currency rates
 sits in the left column, outside the text, so narrowing to the container is what removes it.
 РБК Вино (www.rbc.ru/wine/) is a Next.js template: its text is in ``article.article-item``.
-
-The body is the container's children, not the container: it carries ``itemprop="articleBody"``,
-and trafilatura, seeing that, re-reads it its own way and loses the lead (a ``span`` in a ``div``).
 """
 
 from datetime import UTC, datetime
@@ -40,7 +37,7 @@ _AUTHORS = (
 LAYOUT_2016 = Layout(
     version="2016",
     valid_until=datetime(2018, 1, 1, tzinfo=UTC),
-    body=(f"//div[{_has('article__text')}]/*", "//div[@itemprop='articleBody']/*"),
+    body=(f"//div[{_has('article__text')}]", "//div[@itemprop='articleBody']"),
     drop=(
         *_DROP_COMMON,
         f"//div[{_has('article__subscribe')}]",  # "Подпишитесь на рассылку" form block
@@ -56,9 +53,9 @@ LAYOUT_2016 = Layout(
 LAYOUT_CURRENT = Layout(
     version="2018",
     body=(
-        f"//div[{_has('article__text')}]/*",  # several parts (paywall splits) are joined in order
-        "//div[@itemprop='articleBody']/*",
-        f"//article[{_has('article-item')}]/*",  # РБК Вино
+        f"//div[{_has('article__text')}]",  # several parts (paywall splits) are joined in order
+        "//div[@itemprop='articleBody']",
+        f"//article[{_has('article-item')}]",  # РБК Вино
     ),
     drop=(
         *_DROP_COMMON,
