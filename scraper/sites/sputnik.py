@@ -25,7 +25,9 @@ _BODY = (f"//div[{_cls('article__announce-text')}] | //div[{_cls('article__body'
 _DROP = (
     "//div[@data-type='article']",  # embedded card of another story: image, rubric, headline
     f"//div[{_cls('article__article')}]",  # the same card outside a typed block
-    "//div[@data-type='media'] | //div[@data-type='photo']",  # inline photo, credit and caption
+    # An inline photo with its credit and caption. A photo story (data-type='photolenta') stays: its
+    # captions (article__photo-item-text) are the story; only the credits inside it go.
+    "//div[@data-type='media'] | //div[@data-type='photo']",
     "//div[@data-type='banner'] | //div[@data-type='social'] | //div[@data-type='video']",
     f"//div[{_cls('media__copyright')}] | //div[{_cls('media__title')}]",  # credits, image titles
     # Outside the body, dropped for the whole-page fallback when no container is found.
@@ -81,7 +83,6 @@ SITE = Site(
     language="ru",
     languages=(
         (r"^https?://(?:[\w-]+\.)*sputnikglobe\.com/", "en"),
-        (r"^https?://(?:[\w-]+\.)*sputnik-abkhazia\.info/", "ab"),  # the Abkhaz-language edition
         (r"^https?://(?:[\w-]+\.)*sputniknews\.cn/", "zh"),
     ),
     timezone="Europe/Moscow",
