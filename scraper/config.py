@@ -54,7 +54,7 @@ _KEYS: dict[tuple[str, str], str] = {
     ("reclean", "jobs"): "jobs",
 }
 _ENV = {"SCRAPER_OUT": "out", "SCRAPER_USER_AGENT": "user_agent", "SCRAPER_JOBS": "jobs"}
-_TYPES = {f.name: f.type for f in fields(Settings)}
+_TYPES = {f.name: str(f.type) for f in fields(Settings)}
 
 
 def load_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -122,7 +122,7 @@ def parse_connect_to(value: Any, where: str) -> tuple[tuple[str, str], ...]:
     if isinstance(value, dict):
         pairs = list(value.items())
     elif isinstance(value, list | tuple):
-        pairs = [tuple(str(v).split("=", 1)) if "=" in str(v) else (str(v), "") for v in value]
+        pairs = [(str(v).partition("=")[0], str(v).partition("=")[2]) for v in value]
     else:
         raise ConfigError(f"{where} must be a table of origin = target, got {value!r}")
     return tuple((origin_of(str(a), where), origin_of(str(b), where)) for a, b in pairs)

@@ -6,20 +6,29 @@ from dataclasses import dataclass
 
 import trafilatura
 from lxml.html import HtmlElement
+from trafilatura.settings import Document, Extractor
 
 TRAFILATURA_VERSION: str = trafilatura.__version__
 
-# favor_recall: the adapters already cut the boilerplate away, so a lost paragraph is the worse
-# error; fast: the fallback extractors would only second-guess a container we chose on purpose.
-_OPTIONS = {
-    "fast": True,
-    "favor_recall": True,
-    "include_comments": False,
-    "include_tables": True,
-    "include_images": False,
-    "include_links": False,
-    "deduplicate": False,
-}
+
+# recall: the adapters already cut the boilerplate away, so a lost paragraph is the worse error;
+# fast: the fallback extractors would only second-guess a container chosen on purpose.
+def _options(url: str | None = None, with_metadata: bool = False) -> Extractor:
+    return Extractor(
+        output_format="python" if with_metadata else "txt",  # bare_extraction fills .text only for "python"
+        fast=True,
+        recall=True,
+        comments=False,
+        tables=True,
+        images=False,
+        links=False,
+        dedup=False,
+        url=url,
+        with_metadata=with_metadata,
+    )
+
+
+_BODY_OPTIONS = _options()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +41,13 @@ class Extracted:
 
 def body_text(document: HtmlElement) -> str:
     """Text of an already narrowed document, one paragraph per line."""
-    return trafilatura.extract(document, output_format="txt", **_OPTIONS) or ""
+    return trafilatura.extract(document, options=_BODY_OPTIONS) or ""
 
 
 def whole_page(document: HtmlElement, url: str | None) -> Extracted:
     """Text and metadata of a page trafilatura has to read whole (no adapter or no container)."""
-    result = trafilatura.bare_extraction(document, url=url, with_metadata=True, **_OPTIONS)
-    if result is None:
+    result = trafilatura.bare_extraction(document, options=_options(url, with_metadata=True))
+    if not isinstance(result, Document):
         return Extracted(text="")
     authors = tuple(a.strip() for a in (result.author or "").split(";") if a.strip())
     return Extracted(text=result.text or "", title=result.title, date=result.date, authors=authors)

@@ -93,8 +93,36 @@ def _outermost(elements: list[HtmlElement]) -> list[HtmlElement]:
 
 # tags that make a block: an element holding none of these holds one paragraph of inline text
 _BLOCKS = frozenset(
-    "p div ul ol li dl table tr td th tbody thead blockquote pre section article aside figure header footer "
-    "main nav h1 h2 h3 h4 h5 h6".split()
+    [
+        "p",
+        "div",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "table",
+        "tr",
+        "td",
+        "th",
+        "tbody",
+        "thead",
+        "blockquote",
+        "pre",
+        "section",
+        "article",
+        "aside",
+        "figure",
+        "header",
+        "footer",
+        "main",
+        "nav",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+    ]
 )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 
 @dataclass
@@ -23,8 +24,8 @@ class Route:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    routes: dict[str, Route] = {}
-    seen: list[tuple[str, dict[str, str]]] = []
+    routes: ClassVar[dict[str, Route]] = {}
+    seen: ClassVar[list[tuple[str, dict[str, str]]]] = []
 
     def do_GET(self) -> None:
         self.seen.append((self.path, dict(self.headers)))

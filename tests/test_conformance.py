@@ -20,12 +20,14 @@ PAGES = Path(__file__).resolve().parents[2] / "shared" / "pages"
 KNOWN = {
     "kremlin/en-kremlin-news-55882-2017-valdai.html": ("http://en.kremlin.ru/events/president/news/55882", 2017, True),
     "kremlin/en-kremlin-news-63953-2020.html": ("http://en.kremlin.ru/events/president/news/63953", 2020, True),
-    "kremlin/en-kremlin-news-63953-2020-print.html": ("http://en.kremlin.ru/events/president/news/63953/print", 2020, True),
+    "kremlin/en-kremlin-news-63953-2020-print.html": (
+        "http://en.kremlin.ru/events/president/news/63953/print", 2020, True),
     "kremlin/kremlin-ru-acts-bank-52489-2025-ukaz744.html": ("http://kremlin.ru/acts/bank/52489", 2025, True),
     "rbc/rbc-ru-politics-2025-06-03-683eb865-south-korea.html": (
         "https://www.rbc.ru/politics/03/06/2025/683eb8659a7947eb72d0d6d9", 2025, True),
     "rbc/rbc-ru-wine-news-686f7681-2025.html": ("https://www.rbc.ru/wine/news/686f76819a794781fd986ead", 2025, True),
-    "rbc/rbc-ru-story-5e7ceff0-antikrizis-2020-05-05.html": ("https://www.rbc.ru/story/5e7ceff09a7947293fe73b75", 2020, False),
+    "rbc/rbc-ru-story-5e7ceff0-antikrizis-2020-05-05.html": (
+        "https://www.rbc.ru/story/5e7ceff09a7947293fe73b75", 2020, False),
     "rbc/rbc-ru-homepage-2025-05-kazan.html": ("https://www.rbc.ru/", 2025, False),
     "interfax/interfax-homepage-2015-08-19.html": ("http://www.interfax.ru/", 2015, False),
     "interfax/interfax-homepage-2018-03-17.html": ("http://www.interfax.ru/", 2018, False),

@@ -26,12 +26,16 @@ def seed_pages() -> list[tuple[str, dict[str, str], bytes]]:
             for record in ArchiveIterator(fh):
                 if record.rec_type == "response":
                     headers = {k: v for k, v in record.http_headers.headers if k.lower() != "content-length"}
-                    pages.append((record.rec_headers.get_header("WARC-Target-URI"), headers, record.content_stream().read()))
+                    pages.append(
+                        (record.rec_headers.get_header("WARC-Target-URI"), headers, record.content_stream().read())
+                    )
     return pages
 
 
 def scraper(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scraper", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "scraper", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def origin(url: str) -> str:

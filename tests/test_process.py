@@ -33,12 +33,12 @@ def test_hostile_bytes_give_an_article_or_a_reason(body: bytes) -> None:
 
 def test_generic_site_uses_trafilatura_metadata() -> None:
     page = (
-        "<html><head><title>Site name</title><meta property='og:title' content='Headline of the story'>"
-        "<meta property='article:published_time' content='2021-12-30T23:20:00+00:00'></head><body><article>"
-        "<p>The first paragraph of the story is long enough to count as article text for the extractor.</p>"
-        "<p>The second paragraph adds more detail, so that the page reads as a real article does.</p>"
-        "</article></body></html>"
-    ).encode()
+        b"<html><head><title>Site name</title><meta property='og:title' content='Headline of the story'>"
+        b"<meta property='article:published_time' content='2021-12-30T23:20:00+00:00'></head><body><article>"
+        b"<p>The first paragraph of the story is long enough to count as article text for the extractor.</p>"
+        b"<p>The second paragraph adds more detail, so that the page reads as a real article does.</p>"
+        b"</article></body></html>"
+    )
     article = process(capture(page), GENERIC)
     assert isinstance(article, Article)
     assert article.title == "Headline of the story" and article.adapter == "generic" and not article.fallback
@@ -70,6 +70,7 @@ def test_dated_layouts_are_chosen_by_capture_date() -> None:
         ("https://www.interfax.ru/world/813468", "interfax", "ru"),
         ("http://en.kremlin.ru/events/president/news/63953", "kremlin", "en"),
         ("https://sputnik-abkhazia.ru/20211208/x-1034567890.html", "sputnik", "ru"),
+        ("https://sputnik-abkhazia.info/20211208/x-1034567891.html", "sputnik", "ab"),
         ("https://ria.ru/20211207/peregovory-1762584734.html", "sputnik", "ru"),
         ("https://zn.ua/ukr/POLITICS/statja.html", "znua", "uk"),
         ("https://www.rbc.ru/politics/11/12/2021/61b3f8f99a7947a1c8ba3c2e", "rbc", "ru"),

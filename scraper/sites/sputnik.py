@@ -84,6 +84,7 @@ SITE = Site(
     languages=(
         (r"^https?://(?:[\w-]+\.)*sputnikglobe\.com/", "en"),
         (r"^https?://(?:[\w-]+\.)*sputniknews\.cn/", "zh"),
+        (r"^https?://(?:[\w-]+\.)*sputnik-abkhazia\.info/", "ab"),  # "Sputnik Аԥсны", the Abkhaz edition
     ),
     timezone="Europe/Moscow",
     feeds=(
