@@ -18,8 +18,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from scraper.config import Settings
-from scraper.models import Capture
-from scraper.warc import Exchange
+from scraper.models import Capture, Exchange
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 

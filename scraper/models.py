@@ -26,6 +26,23 @@ class Capture:
 
 
 @dataclass(frozen=True, slots=True)
+class Exchange:
+    """One HTTP request and what came back, as it went over the wire."""
+
+    url: str
+    started_at: datetime
+    method: str
+    request_headers: tuple[tuple[str, str], ...]
+    http_version: str
+    status: int
+    reason: str
+    response_headers: tuple[tuple[str, str], ...]
+    raw_body: bytes  # the bytes as served, Content-Encoding still applied
+    truncated: str | None = None  # WARC-Truncated reason: "length", "time", "disconnect"
+    peer_ip: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """The clean result of one page. ``text`` holds the body, one paragraph per line."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -20,7 +21,7 @@ from scraper.models import Article, Capture, Outcome, RecordRef, Rejected, RunRe
 from scraper.process import process
 from scraper.sites import Site, site_for
 from scraper.store import stem, write_article
-from scraper.warc import ReadProblem, Stored, WarcFile, read_responses
+from scraper.warc import TEXT_FIELD, ReadProblem, Stored, WarcFile, new_warc_path, read_responses
 
 OnStep = Callable[[Outcome], None]
 WARC_SUFFIXES = (".warc", ".warc.gz")
@@ -36,8 +37,11 @@ class BatchResult:
 @dataclass(frozen=True, slots=True)
 class _Task:
     stored: Stored | ReadProblem
-    seq: int
-    texts: Path
+    text_stem: Path  # the text and JSON files are this path plus .txt / .json
+
+
+# where a metadata record may say a text goes: under text/, named NNN_<16 hex> (never from page content)
+_SAFE_STEM = re.compile(r"text(?:/[A-Za-z0-9][A-Za-z0-9._-]*)+/\d{3,}_[0-9a-f]{16}")
 
 
 def _ignore(_: Outcome) -> None:
@@ -47,34 +51,37 @@ def _ignore(_: Outcome) -> None:
 def fetch_batch(urls: list[str], settings: Settings, on_step: OnStep = _ignore) -> BatchResult:
     """Fetch each URL into one new WARC and write a text per article, numbered in input order."""
     out = settings.out
-    warc_path = new_warc_path(out, "fetch", datetime.now(UTC))
+    warc_path = new_warc_path(out / "warc", "fetch", datetime.now(UTC))
     texts = text_folder(out, warc_path)
     outcomes = []
     with WarcFile(warc_path, _relative(warc_path, out)) as warc, Fetcher(settings) as fetcher:
-        warc.write_warcinfo(_warcinfo(settings))
+        warc.write_warcinfo(warcinfo(settings))
         for seq, url in enumerate(urls):
-            outcome = _fetch_one(seq, url, fetcher, warc, texts)
+            outcome = _fetch_one(url, fetcher, warc, lambda final: texts / stem(seq, final), out)  # noqa: B023
             outcomes.append(outcome)
             on_step(outcome)
     return BatchResult(warc_path, texts, RunReport(tuple(outcomes)))
 
 
-def _fetch_one(seq: int, url: str, fetcher: Fetcher, warc: WarcFile, texts: Path) -> Outcome:
+def _fetch_one(url: str, fetcher: Fetcher, warc: WarcFile, text_stem: Callable[[str], Path], out: Path) -> Outcome:
+    """Fetch one URL, archive every exchange, extract and store the final page's article."""
     fetched = fetcher.fetch(url)
     ref: RecordRef | None = None
+    final_stem = text_stem(fetched.final.url) if fetched.final else None
     for exchange in fetched.exchanges:
-        ref = warc.write_exchange(exchange, _metadata(seq, site_for(exchange.url), exchange.started_at))
-    if fetched.error or fetched.final is None or ref is None:
+        where = final_stem if final_stem and exchange.url == fetched.final.url else None  # type: ignore[union-attr]
+        ref = warc.write_exchange(exchange, metadata(site_for(exchange.url), exchange.started_at, where, out))
+    if fetched.error or fetched.final is None or ref is None or final_stem is None:
         return Outcome(url, False, fetched.error or "nothing received")
-    return _extract_and_store(replace(fetched.final, record_id=ref.record_id), ref, seq, texts)
+    return extract_and_store(replace(fetched.final, record_id=ref.record_id), ref, final_stem)
 
 
-def _extract_and_store(capture: Capture, ref: RecordRef, seq: int, texts: Path) -> Outcome:
+def extract_and_store(capture: Capture, ref: RecordRef, text_stem: Path) -> Outcome:
     result = process(capture, site_for(capture.url))
     if isinstance(result, Rejected):
         return Outcome(capture.url, False, result.reason)
     try:
-        written = write_article(texts, stem(seq, capture.url), result, capture, ref)
+        written = write_article(text_stem, result, capture, ref)
     except StoreError as exc:
         return Outcome(capture.url, False, str(exc))
     return Outcome(capture.url, True, text_file=str(written.text_path), changed=written.changed)
@@ -95,8 +102,14 @@ def _tasks(warcs: list[Path], settings: Settings) -> Iterator[_Task]:
         texts = text_folder(settings.out, warc)
         relative = _relative(warc, settings.out)
         for ordinal, item in enumerate(read_responses(warc, relative, settings.max_body_bytes)):
-            seq = item.seq if isinstance(item, Stored) and item.seq is not None else ordinal
-            yield _Task(item, seq, texts)
+            if isinstance(item, ReadProblem):
+                yield _Task(item, texts)
+                continue
+            said = item.text_stem
+            safe = said is not None and _SAFE_STEM.fullmatch(said) is not None
+            # a WARC of another tool has no such field: its records are numbered in file order
+            where = settings.out / said if safe and said else texts / stem(ordinal, item.capture.url)
+            yield _Task(item, where)
 
 
 def _reclean_task(task: _Task) -> Outcome:
@@ -107,7 +120,7 @@ def _reclean_task(task: _Task) -> Outcome:
     if not 200 <= capture.status < 300 or item.truncated:
         why = f"WARC-Truncated: {item.truncated}" if item.truncated else f"HTTP {capture.status}"
         return Outcome(capture.url, True, why, skipped=True)
-    return _extract_and_store(capture, item.ref, task.seq, task.texts)
+    return extract_and_store(capture, item.ref, task.text_stem)
 
 
 def _map(fn: Callable[[_Task], Outcome], tasks: Iterable[_Task], jobs: int) -> Iterator[Outcome]:
@@ -160,14 +173,6 @@ def find_warcs(paths: list[Path]) -> list[Path]:
     return found
 
 
-def new_warc_path(out: Path, prefix: str, now: datetime) -> Path:
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
-    serial = 0
-    while (candidate := out / "warc" / f"{prefix}-{stamp}-{serial:05d}.warc.gz").exists():
-        serial += 1
-    return candidate
-
-
 def text_folder(out: Path, warc: Path) -> Path:
     name = warc.name
     for suffix in WARC_SUFFIXES[::-1]:
@@ -179,17 +184,19 @@ def _relative(path: Path, out: Path) -> str:
     return Path(ospath.relpath(path.resolve(), out.resolve())).as_posix()
 
 
-def _metadata(seq: int, site: Site, when: datetime) -> dict[str, str]:
-    return {
-        "scraper-seq": str(seq),
+def metadata(site: Site, when: datetime, text_stem: Path | None, out: Path) -> dict[str, str]:
+    fields = {
         "software": f"scraper/{__version__}",
         "adapter": site.name,
         "adapter-version": site.layout_for(when).version,
         "extractor": f"trafilatura/{TRAFILATURA_VERSION}",
     }
+    if text_stem is not None:
+        fields[TEXT_FIELD] = _relative(text_stem, out)
+    return fields
 
 
-def _warcinfo(settings: Settings) -> dict[str, str]:
+def warcinfo(settings: Settings) -> dict[str, str]:
     info = {
         "software": f"scraper/{__version__} (trafilatura/{TRAFILATURA_VERSION})",
         "format": "WARC File Format 1.1",

@@ -58,12 +58,13 @@ def render_meta(article: Article, capture: Capture, ref: RecordRef, text: str) -
     return json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
 
 
-def write_article(folder: Path, name: str, article: Article, capture: Capture, ref: RecordRef) -> Written:
+def write_article(text_stem: Path, article: Article, capture: Capture, ref: RecordRef) -> Written:
+    """Write ``<text_stem>.txt`` and ``<text_stem>.json``."""
     text = render_text(article)
     meta = render_meta(article, capture, ref, text)
-    text_path = folder / f"{name}.txt"
+    text_path = text_stem.with_name(text_stem.name + ".txt")
     changed_text = atomic_write(text_path, text.encode("utf-8"))
-    changed_meta = atomic_write(folder / f"{name}.json", meta.encode("utf-8"))
+    changed_meta = atomic_write(text_stem.with_name(text_stem.name + ".json"), meta.encode("utf-8"))
     return Written(text_path, changed_text or changed_meta)
 
 

@@ -1,23 +1,26 @@
 """WARC files: the only module that imports warcio.
 
-Writing: one gzip WARC/1.1 file per batch, a ``warcinfo`` record first, then for every HTTP
-exchange a ``request``, a ``response`` (status line, headers and body bytes as received) and a
-``metadata`` record concurrent to the response. Each exchange is flushed and fsynced before the
-writer returns, so whatever a later crash leaves behind, every returned ``RecordRef`` is on disk.
+Writing: gzip WARC/1.1 files, a ``warcinfo`` record first, then for every HTTP exchange a
+``response`` (status line, headers and body bytes as received) or a ``revisit`` (a 304, or a body
+identical to an earlier capture), a ``request``, and a ``metadata`` record concurrent to it.
+Each exchange is flushed and fsynced before the writer returns, so every returned ``RecordRef``
+is on disk whatever a later crash leaves behind. ``WarcSink`` starts a new file past a size.
 
-Reading: ``read_responses`` streams the response records of a file as ``Stored`` captures; a
-corrupt or truncated record ends the file with a ``ReadProblem`` that says where.
+Reading: ``read_responses`` streams the response records of a file as ``Stored`` captures; a bad
+record is reported as a ``ReadProblem`` that says where, and reading goes on where it can.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -25,35 +28,30 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from scraper.errors import ArchiveError
-from scraper.models import Capture, RecordRef
+from scraper.models import Capture, Exchange, RecordRef
 
-# Transfer-Encoding describes the wire, not the body we keep (already de-chunked): renamed the way
+# Transfer-Encoding describes the wire, not the body kept (already de-chunked): renamed the way
 # replay tools expect, so no reader tries to de-chunk the stored payload.
 _RENAMED = {"transfer-encoding": "X-Archive-Orig-Transfer-Encoding"}
+REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+TEXT_FIELD = "scraper-text"  # metadata field: where the text of this capture is written
 
 
 @dataclass(frozen=True, slots=True)
-class Exchange:
-    """One HTTP request and what came back, as it went over the wire."""
+class Original:
+    """The earlier capture a revisit record refers to."""
 
-    url: str
-    started_at: datetime
-    method: str
-    request_headers: tuple[tuple[str, str], ...]
-    http_version: str
-    status: int
-    reason: str
-    response_headers: tuple[tuple[str, str], ...]
-    raw_body: bytes  # the bytes as served, Content-Encoding still applied
-    truncated: str | None = None  # WARC-Truncated reason: "length", "time", "disconnect"
-    peer_ip: str | None = None
+    record_id: str
+    target_uri: str
+    date: str  # its WARC-Date
 
 
 @dataclass(frozen=True, slots=True)
 class Stored:
     capture: Capture
     ref: RecordRef
-    seq: int | None  # the URL's place in the batch input, from the metadata record
+    text_stem: str | None  # from the metadata record: where the capture's text goes
     truncated: str | None = None  # the record's WARC-Truncated reason
 
 
@@ -66,6 +64,19 @@ class ReadProblem:
 
 def warc_date(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def payload_digest(raw: bytes) -> str:
+    """The WARC-Payload-Digest a response with this body gets."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(raw).digest()).decode("ascii")
+
+
+def new_warc_path(folder: Path, prefix: str, now: datetime) -> Path:
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    serial = 0
+    while (candidate := folder / f"{prefix}-{stamp}-{serial:05d}.warc.gz").exists():
+        serial += 1
+    return candidate
 
 
 class WarcFile:
@@ -87,6 +98,10 @@ class WarcFile:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def size(self) -> int:
+        return self._fh.tell()
+
     def close(self) -> None:
         if not self._fh.closed:
             self._sync()
@@ -97,65 +112,111 @@ class WarcFile:
         os.fsync(self._fh.fileno())
 
     def write_warcinfo(self, fields: dict[str, str]) -> None:
-        record = self._writer.create_warcinfo_record(self.path.name, fields)
-        self._writer.write_record(record)
+        self._writer.write_record(self._writer.create_warcinfo_record(self.path.name, fields))
         self._sync()
 
     def write_exchange(self, exchange: Exchange, metadata: dict[str, str]) -> RecordRef:
-        date = warc_date(exchange.started_at)
-        response = self._response_record(exchange, date)
-        response_id = response.rec_headers.get_header("WARC-Record-ID")
-        request = self._request_record(exchange, date, response_id)
-        offset = self._fh.tell()
-        self._writer.write_record(response)
-        self._writer.write_record(request)
+        record = self._writer.create_warc_record(
+            exchange.url,
+            "response",
+            payload=BytesIO(exchange.raw_body),
+            length=len(exchange.raw_body),
+            http_headers=_http(exchange),
+            warc_headers_dict=_warc_headers(exchange),
+        )
+        return self._write_with_companions(record, exchange, metadata)
+
+    def write_revisit(self, exchange: Exchange, original: Original, metadata: dict[str, str]) -> RecordRef:
+        """A 304, or a body identical to the original's: headers kept, the body not again."""
+        headers = _warc_headers(exchange) | {
+            "WARC-Refers-To": original.record_id,
+            "WARC-Refers-To-Target-URI": original.target_uri,
+            "WARC-Refers-To-Date": original.date,
+        }
+        if exchange.status == 304:
+            headers["WARC-Profile"] = REVISIT_NOT_MODIFIED
+        else:
+            headers |= {"WARC-Profile": REVISIT_IDENTICAL, "WARC-Payload-Digest": payload_digest(exchange.raw_body)}
+        record = self._writer.create_warc_record(
+            exchange.url, "revisit", http_headers=_http(exchange), warc_headers_dict=headers
+        )
+        return self._write_with_companions(record, exchange, metadata)
+
+    def _write_with_companions(self, record: Any, exchange: Exchange, metadata: dict[str, str]) -> RecordRef:
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        date = record.rec_headers.get_header("WARC-Date")
+        request = self._writer.create_warc_record(
+            exchange.url,
+            "request",
+            http_headers=StatusAndHeaders(
+                f"{exchange.method} {_request_target(exchange.url)} HTTP/1.1",  # the client speaks HTTP/1.1
+                list(exchange.request_headers),
+                is_http_request=True,
+            ),
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id},
+        )
         info = self._writer.create_warc_record(
             exchange.url,
             "metadata",
             payload=BytesIO(_warc_fields(metadata)),
             warc_content_type="application/warc-fields",
-            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id},
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id},
         )
-        self._writer.write_record(info)
+        offset = self._fh.tell()
+        for item in (record, request, info):
+            self._writer.write_record(item)
         self._sync()
-        return RecordRef(
-            warc_file=self.relative_name,
-            record_id=response_id,
-            offset=offset,
-            payload_digest=response.rec_headers.get_header("WARC-Payload-Digest"),
-        )
+        return RecordRef(self.relative_name, record_id, offset, record.rec_headers.get_header("WARC-Payload-Digest"))
 
-    def _response_record(self, exchange: Exchange, date: str):  # type: ignore[no-untyped-def]
-        headers = [(_RENAMED.get(k.lower(), k), v) for k, v in exchange.response_headers]
-        status_line = f"{exchange.status} {exchange.reason}".strip()
-        http = StatusAndHeaders(status_line, headers, protocol=exchange.http_version)
-        warc_headers = {"WARC-Date": date}
-        if exchange.truncated:
-            warc_headers["WARC-Truncated"] = exchange.truncated
-        if exchange.peer_ip:
-            warc_headers["WARC-IP-Address"] = exchange.peer_ip
-        return self._writer.create_warc_record(
-            exchange.url,
-            "response",
-            payload=BytesIO(exchange.raw_body),
-            length=len(exchange.raw_body),
-            http_headers=http,
-            warc_headers_dict=warc_headers,
-        )
 
-    def _request_record(self, exchange: Exchange, date: str, response_id: str):  # type: ignore[no-untyped-def]
-        target = _request_target(exchange.url)
-        http = StatusAndHeaders(
-            f"{exchange.method} {target} HTTP/1.1",  # the client speaks only HTTP/1.1
-            list(exchange.request_headers),
-            is_http_request=True,
-        )
-        return self._writer.create_warc_record(
-            exchange.url,
-            "request",
-            http_headers=http,
-            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id},
-        )
+class WarcSink:
+    """WARC files ``<prefix>-<UTC timestamp>-<serial>.warc.gz`` in a folder; a new one is started
+    once the current one has grown past ``max_bytes``."""
+
+    def __init__(
+        self, folder: Path, relative_to: Path, prefix: str, max_bytes: int, info: dict[str, str],
+        clock: Callable[[], datetime],
+    ) -> None:  # fmt: skip
+        self._folder, self._relative_to, self._prefix = folder, relative_to, prefix
+        self._max, self._info, self._clock = max_bytes, info, clock
+        self._file: WarcFile | None = None
+        self.paths: list[Path] = []
+
+    def __enter__(self) -> WarcSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def current(self) -> WarcFile:
+        if self._file is not None and self._file.size >= self._max:
+            self._file.close()
+            self._file = None
+        if self._file is None:
+            path = new_warc_path(self._folder, self._prefix, self._clock())
+            self._file = WarcFile(path, Path(os.path.relpath(path, self._relative_to)).as_posix())
+            self._file.write_warcinfo(self._info)
+            self.paths.append(path)
+        return self._file
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _http(exchange: Exchange) -> StatusAndHeaders:
+    headers = [(_RENAMED.get(k.lower(), k), v) for k, v in exchange.response_headers]
+    return StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(), headers, protocol=exchange.http_version)
+
+
+def _warc_headers(exchange: Exchange) -> dict[str, str]:
+    headers = {"WARC-Date": warc_date(exchange.started_at)}
+    if exchange.truncated:
+        headers["WARC-Truncated"] = exchange.truncated
+    if exchange.peer_ip:
+        headers["WARC-IP-Address"] = exchange.peer_ip
+    return headers
 
 
 def _request_target(url: str) -> str:
@@ -198,7 +259,7 @@ def _iterate(fh: BinaryIO, path: Path, relative_name: str, max_body: int) -> Ite
     # check_digests=True records digest failures on the record instead of raising, so one bad
     # record is reported and skipped while the records after it are still read
     records = ArchiveIterator(fh, check_digests=True)
-    held: Stored | None = None  # a response waits for the metadata record that carries its seq
+    held: Stored | None = None  # a response waits for the metadata record that says where its text goes
     offset = end = 0
     try:
         for record in records:
@@ -213,7 +274,8 @@ def _iterate(fh: BinaryIO, path: Path, relative_name: str, max_body: int) -> Ite
                     yield held
                 held = _stored(record, body, relative_name, offset)
             elif record.rec_type == "metadata" and held is not None and _concurrent(record, held):
-                yield Stored(held.capture, held.ref, _seq(record), held.truncated)
+                stem = _parse_fields(record.content_stream().read(65536)).get(TEXT_FIELD)
+                yield Stored(held.capture, held.ref, stem, held.truncated)
                 held = None
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
         yield from (held,) if held is not None else ()
@@ -226,7 +288,7 @@ def _iterate(fh: BinaryIO, path: Path, relative_name: str, max_body: int) -> Ite
         yield ReadProblem(str(path), end, f"torn record at the end of the file ({size - end} bytes) skipped")
 
 
-def _problem(record) -> str | None:  # type: ignore[no-untyped-def]
+def _problem(record: Any) -> str | None:
     if record.format != "warc" or not record.rec_type:
         return "not a WARC record"
     if record.digest_checker.passed is False:
@@ -234,16 +296,11 @@ def _problem(record) -> str | None:  # type: ignore[no-untyped-def]
     return None
 
 
-def _concurrent(record, held: Stored) -> bool:  # type: ignore[no-untyped-def]
+def _concurrent(record: Any, held: Stored) -> bool:
     return bool(record.rec_headers.get_header("WARC-Concurrent-To") == held.ref.record_id)
 
 
-def _seq(record) -> int | None:  # type: ignore[no-untyped-def]
-    seq = _parse_fields(record.content_stream().read(65536)).get("scraper-seq", "")
-    return int(seq) if seq.isdigit() else None
-
-
-def _stored(record, body: bytes, relative_name: str, offset: int) -> Stored:  # type: ignore[no-untyped-def]
+def _stored(record: Any, body: bytes, relative_name: str, offset: int) -> Stored:
     headers = record.rec_headers
     capture = Capture(
         url=headers.get_header("WARC-Target-URI") or "",
@@ -253,10 +310,5 @@ def _stored(record, body: bytes, relative_name: str, offset: int) -> Stored:  # 
         body=body,
         record_id=headers.get_header("WARC-Record-ID"),
     )
-    ref = RecordRef(
-        warc_file=relative_name,
-        record_id=capture.record_id or "",
-        offset=offset,
-        payload_digest=headers.get_header("WARC-Payload-Digest"),
-    )
+    ref = RecordRef(relative_name, capture.record_id or "", offset, headers.get_header("WARC-Payload-Digest"))
     return Stored(capture, ref, None, headers.get_header("WARC-Truncated"))
