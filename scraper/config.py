@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -36,6 +37,13 @@ class Settings:
     retry_after_max: float = 300.0  # a longer Retry-After is not waited for: the URL fails
     connect_to: tuple[tuple[str, str], ...] = ()  # (origin, target origin)
     jobs: int = 1
+    warc_max_bytes: int = 1_000_000_000  # a run starts a new WARC file past this size
+    delay: float = 1.0  # seconds between two requests to one host (robots.txt Crawl-delay may ask more)
+    obey_robots: bool = True
+    sites: tuple[str, ...] = ()  # sites a scheduled run visits; empty: all
+    use_sitemaps: bool = True
+    max_attempts: int = 5  # a failing article is given up after this many runs
+    retry_backoff: float = 1800.0  # seconds before retrying a failed article, doubled after each failure
 
 
 # (section, key) in config.toml -> Settings field
@@ -52,6 +60,13 @@ _KEYS: dict[tuple[str, str], str] = {
     ("network", "retry_after_max"): "retry_after_max",
     ("network", "connect_to"): "connect_to",
     ("reclean", "jobs"): "jobs",
+    ("output", "warc_max_bytes"): "warc_max_bytes",
+    ("politeness", "delay"): "delay",
+    ("politeness", "obey_robots"): "obey_robots",
+    ("run", "sites"): "sites",
+    ("run", "use_sitemaps"): "use_sitemaps",
+    ("run", "max_attempts"): "max_attempts",
+    ("run", "retry_backoff"): "retry_backoff",
 }
 _ENV = {"SCRAPER_OUT": "out", "SCRAPER_USER_AGENT": "user_agent", "SCRAPER_JOBS": "jobs"}
 _TYPES = {f.name: str(f.type) for f in fields(Settings)}
@@ -99,6 +114,14 @@ def coerce(field: str, value: Any, where: str) -> Any:
         if isinstance(value, str | Path) and str(value):
             return Path(value)
         raise ConfigError(f"{where} must be a folder path, got {value!r}")
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise ConfigError(f"{where} must be true or false, got {value!r}")
+    if field == "sites":
+        return _site_names(value, where)
     if kind == "str":
         if isinstance(value, str) and value:
             return value
@@ -115,6 +138,30 @@ def _number(kind: str, value: Any, where: str) -> int | float:
         expected = "a whole number" if kind == "int" else "a number"
         raise ConfigError(f"{where} must be {expected} >= 0, got {value!r}")
     return float(value) if kind == "float" else int(value)
+
+
+def parse_duration(value: str, where: str) -> float:
+    """Seconds from ``90s``, ``10m``, ``1h30m`` or a plain number of seconds."""
+    text = value.strip().lower()
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([hms])", text)
+    if not parts or "".join(n + u for n, u in parts) != text.replace(" ", ""):
+        raise ConfigError(f"{where}: {value!r} is not a duration like 90s, 10m or 1h30m")
+    return sum(float(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
+
+
+def _site_names(value: Any, where: str) -> tuple[str, ...]:
+    from scraper.sites import SITES  # the registry, read only when a config names sites
+
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"{where} must be a list of site names, got {value!r}")
+    known = {s.name for s in SITES}
+    unknown = [n for n in names if n.strip() not in known]
+    if unknown:
+        raise ConfigError(f"{where}: unknown site {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    return tuple(n.strip() for n in names)
 
 
 def parse_connect_to(value: Any, where: str) -> tuple[tuple[str, str], ...]:

@@ -79,13 +79,14 @@ class Fetcher:
     def __exit__(self, *exc: object) -> None:
         self._client.close()
 
-    def fetch(self, url: str) -> Fetched:
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> Fetched:
+        """GET ``url`` (with extra request ``headers``, e.g. conditional ones), following redirects."""
         exchanges: list[Exchange] = []
         seen = {url}
         current = url
         for _ in range(self._s.max_redirects + 1):
             try:
-                exchange = self._with_retries(current, exchanges)
+                exchange = self._with_retries(current, exchanges, headers or {})
             except _Retryable as exc:
                 return Fetched(url, tuple(exchanges), None, exc.reason)
             location = dict((k.lower(), v) for k, v in exchange.response_headers).get("location")
@@ -99,7 +100,7 @@ class Fetcher:
             seen.add(current)
         return Fetched(url, tuple(exchanges), None, f"more than {self._s.max_redirects} redirects")
 
-    def _with_retries(self, url: str, log: list[Exchange]) -> Exchange:
+    def _with_retries(self, url: str, log: list[Exchange], headers: dict[str, str]) -> Exchange:
         retrying = Retrying(
             stop=stop_after_attempt(1 + self._s.retries),
             wait=self._wait,
@@ -110,7 +111,7 @@ class Fetcher:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._attempt(url, log)
+                    return self._attempt(url, log, headers)
         except _Retryable as exc:
             if exc.exchange is not None:  # a 429/5xx that stayed one: the response is the result
                 return exc.exchange
@@ -128,8 +129,8 @@ class Fetcher:
             return exc.retry_after
         return float(min(self._s.backoff * 2 ** (state.attempt_number - 1), self._s.backoff_max))
 
-    def _attempt(self, url: str, log: list[Exchange]) -> Exchange:
-        request = self._client.build_request("GET", url)
+    def _attempt(self, url: str, log: list[Exchange], headers: dict[str, str]) -> Exchange:
+        request = self._client.build_request("GET", url, headers=headers)
         started = datetime.now(UTC)
         try:
             response = self._client.send(request, stream=True)

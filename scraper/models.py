@@ -92,6 +92,7 @@ class Outcome:
     ok: bool
     reason: str = ""
     text_file: str | None = None
+    text_sha256: str | None = None
     changed: bool | None = None  # did the text or metadata files change
     skipped: bool = False  # not a page to extract (a redirect, an error status, a cut-off body)
 

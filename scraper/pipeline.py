@@ -84,7 +84,9 @@ def extract_and_store(capture: Capture, ref: RecordRef, text_stem: Path) -> Outc
         written = write_article(text_stem, result, capture, ref)
     except StoreError as exc:
         return Outcome(capture.url, False, str(exc))
-    return Outcome(capture.url, True, text_file=str(written.text_path), changed=written.changed)
+    return Outcome(
+        capture.url, True, text_file=str(written.text_path), text_sha256=written.text_sha256, changed=written.changed
+    )
 
 
 def reclean(paths: list[Path], settings: Settings, on_step: OnStep = _ignore) -> RunReport:

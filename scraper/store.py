@@ -23,6 +23,7 @@ from scraper.urls import url_hash
 class Written:
     text_path: Path
     changed: bool  # False when both files already held exactly these bytes
+    text_sha256: str
 
 
 def stem(seq: int, url: str) -> str:
@@ -65,7 +66,7 @@ def write_article(text_stem: Path, article: Article, capture: Capture, ref: Reco
     text_path = text_stem.with_name(text_stem.name + ".txt")
     changed_text = atomic_write(text_path, text.encode("utf-8"))
     changed_meta = atomic_write(text_stem.with_name(text_stem.name + ".json"), meta.encode("utf-8"))
-    return Written(text_path, changed_text or changed_meta)
+    return Written(text_path, changed_text or changed_meta, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def atomic_write(path: Path, data: bytes) -> bool:
