@@ -1,0 +1,431 @@
+"""The catalog of scheduled runs: what was seen, fetched, archived and extracted. The only sqlite3 user.
+
+Each public method that writes is one committed transaction; ``transaction()`` groups several into one.
+WAL lets ``scraper status`` read while a run writes; ``synchronous=FULL`` makes a commit durable before
+the call returns, so once an article is marked archived (after the caller flushed its WARC records) a
+power cut cannot unmark it. Times are tz-aware UTC datetimes, stored as fixed-width ISO 8601 text so
+that SQL compares and sorts them as times.
+
+An article's life: ``to_fetch`` records it as seen; ``record_capture`` once its response is in the WARC;
+then ``record_article`` (text written: done) or ``record_failure`` (retried with backoff, given up after
+``max_attempts``). A row left between the two, by a crash or a time budget, is due again next run.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from scraper.errors import ScraperError
+
+_STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+_BUSY_TIMEOUT_S = 30.0  # another process (a status reader, a second run) may hold the write lock briefly
+_CHUNK = 500  # canonicals per IN (...) query, far below SQLite's variable limit
+_PAGE = 1000  # rows per query while streaming articles(), so no lock is held between pages
+_MAX_DELAY = timedelta(days=30)  # doubling stops here: a long-failing URL is still tried monthly
+
+# One tuple of statements per version: _MIGRATIONS[n] takes a file from version n to n + 1.
+# Later versions append (e.g. "ALTER TABLE articles ADD COLUMN ..."); never edit a released step.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE articles (
+            canonical TEXT PRIMARY KEY, url TEXT NOT NULL, site TEXT NOT NULL, first_seen TEXT NOT NULL,
+            last_fetched TEXT, http_status INTEGER, etag TEXT, last_modified TEXT, payload_digest TEXT,
+            text_sha256 TEXT, text_path TEXT, json_path TEXT,
+            warc_file TEXT, warc_record_id TEXT, warc_offset INTEGER, archived_at TEXT,
+            failures INTEGER NOT NULL DEFAULT 0, last_failure TEXT, next_retry_at TEXT,
+            gave_up INTEGER NOT NULL DEFAULT 0, serial_day TEXT, serial INTEGER)""",
+        "CREATE INDEX articles_site_seen ON articles (site, first_seen)",
+        "CREATE INDEX articles_site_retry ON articles (site, next_retry_at)",
+        "CREATE INDEX articles_site_archived ON articles (site, archived_at)",
+        "CREATE INDEX articles_archived ON articles (archived_at)",
+        """CREATE TABLE feeds (
+            url TEXT PRIMARY KEY, site TEXT NOT NULL, etag TEXT, last_modified TEXT, payload_digest TEXT,
+            warc_file TEXT NOT NULL, warc_record_id TEXT NOT NULL, warc_date TEXT NOT NULL,
+            target_uri TEXT NOT NULL)""",
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running', report TEXT)""",
+        # the last run and last success per site, kept as runs finish so status() never reads old reports
+        "CREATE TABLE site_runs (site TEXT PRIMARY KEY, last_run_at TEXT NOT NULL, last_success_at TEXT)",
+        "CREATE TABLE serials (site TEXT NOT NULL, day TEXT NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (site, day))",
+    ),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+# Needs work now: not done, not given up, under the attempt limit, and not waiting for a retry time.
+_DUE = "gave_up = 0 AND text_path IS NULL AND failures < ? AND (next_retry_at IS NULL OR next_retry_at <= ?)"
+
+
+class CatalogError(ScraperError):
+    """The catalog cannot be opened or written, or was written by a newer version of the scraper."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRow:
+    canonical: str
+    url: str  # as first seen
+    site: str
+    first_seen: datetime
+    last_fetched: datetime | None
+    http_status: int | None
+    etag: str | None
+    last_modified: str | None
+    payload_digest: str | None
+    text_sha256: str | None
+    text_path: str | None
+    json_path: str | None
+    warc_file: str | None  # these three point at the latest capture, the one the JSON names
+    warc_record_id: str | None
+    warc_offset: int | None
+    archived_at: datetime | None  # the first capture: it dates the text folder, so later captures keep it
+    failures: int  # every failure ever recorded; a success does not reset it
+    last_failure: str | None
+    next_retry_at: datetime | None  # set while a failed article waits for its retry
+    gave_up: bool
+    serial_day: date | None  # the text file number NNN this article got, and for which day
+    serial: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    url: str
+    site: str
+    etag: str | None
+    last_modified: str | None
+    payload_digest: str | None
+    warc_file: str  # the last full response, which a revisit record refers to
+    warc_record_id: str
+    warc_date: datetime
+    target_uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class SiteStatus:
+    site: str
+    articles: int  # with a text written
+    last_run: datetime | None
+    last_success: datetime | None
+    failures_pending: int  # failed, to be retried
+    gave_up: int
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring the open file up to SCHEMA_VERSION inside the caller's transaction; returns the old version."""
+    found = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if found > SCHEMA_VERSION:
+        raise CatalogError(f"catalog schema version {found} is newer than this scraper's {SCHEMA_VERSION}: upgrade")
+    for version in range(found, SCHEMA_VERSION):
+        for statement in _MIGRATIONS[version]:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {version + 1}")  # a pragma takes no bound parameters
+    return found
+
+
+class Catalog:
+    """One catalog file; safe to share between threads and to open from several processes at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()  # one connection shared by threads: one transaction at a time
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise CatalogError(f"{self.path}: cannot open the catalog: {exc}") from exc
+        try:
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")  # under WAL, NORMAL could lose the last commits
+            with self.transaction():
+                migrate(self._db)
+        except sqlite3.Error as exc:  # "file is not a database" surfaces here, not at connect()
+            self._db.close()
+            raise CatalogError(f"{self.path}: {exc}") from exc
+        except CatalogError:
+            self._db.close()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One committed transaction; the catalog's calls inside the block join it, and an exception
+        leaving the block rolls all of them back (e.g. record_capture + record_failure as one step)."""
+        with self._lock:
+            if self._db.in_transaction:  # a nested call: the outer block commits or rolls back
+                yield
+                return
+            try:
+                self._db.execute("BEGIN IMMEDIATE")  # take the write lock now, not halfway through
+                yield
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise CatalogError(f"{self.path}: {exc}") from exc
+                raise
+
+    def to_fetch(self, site: str, canonicals: list[tuple[str, str]], now: datetime, max_attempts: int) -> list[str]:
+        """Record (canonical, url) candidates never seen before; return those due now, in the given order.
+
+        Due: new ones, ones left unfinished by an earlier run, and failed ones whose retry time has
+        come and that have had fewer than ``max_attempts`` failures.
+        """
+        order = list(dict.fromkeys(canonical for canonical, _ in canonicals))
+        stamp = _ts(now)
+        due: set[str] = set()
+        with self.transaction():
+            self._db.executemany(
+                "INSERT INTO articles (canonical, url, site, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(canonical, url, site, stamp) for canonical, url in canonicals],
+            )
+            self._give_up(site, max_attempts)
+            for start in range(0, len(order), _CHUNK):
+                chunk = order[start : start + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT canonical FROM articles WHERE canonical IN ({marks}) AND {_DUE}"
+                due.update(row[0] for row in self._db.execute(sql, [*chunk, max_attempts, stamp]))
+        return [canonical for canonical in order if canonical in due]
+
+    def due_retries(self, site: str, now: datetime, max_attempts: int) -> list[tuple[str, str]]:
+        """(canonical, url) of the site that are due now whether or not a feed still lists them:
+        failed ones whose retry time has come, and ones an interrupted run left unfetched. Oldest first."""
+        with self.transaction():
+            self._give_up(site, max_attempts)
+            rows = self._db.execute(
+                f"SELECT canonical, url FROM articles WHERE site = ? AND {_DUE} ORDER BY first_seen, canonical",
+                (site, max_attempts, _ts(now)),
+            ).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    def record_capture(
+        self, canonical: str, *, url: str, site: str, fetched_at: datetime, http_status: int, etag: str | None,
+        last_modified: str | None, payload_digest: str | None, warc_file: str, warc_record_id: str, warc_offset: int,
+    ) -> None:  # fmt: skip
+        """Mark the article archived: call only after its WARC records are flushed."""
+        stamp = _ts(fetched_at)
+        values = (canonical, url, site, stamp, stamp, http_status, etag, last_modified, payload_digest,
+                  warc_file, warc_record_id, warc_offset, stamp)  # fmt: skip
+        with self.transaction():
+            self._db.execute(_RECORD_CAPTURE, values)
+
+    def record_article(self, canonical: str, *, text_path: str, json_path: str, text_sha256: str) -> None:
+        """The text and JSON are written: the article is done and leaves the retry queue."""
+        with self.transaction():
+            done = self._db.execute(
+                """UPDATE articles SET text_path = ?, json_path = ?, text_sha256 = ?, next_retry_at = NULL
+                WHERE canonical = ? AND archived_at IS NOT NULL""",
+                (text_path, json_path, text_sha256, canonical),
+            )
+            if done.rowcount == 0:
+                raise CatalogError(f"{canonical}: a text recorded before its capture")
+
+    def record_failure(
+        self, canonical: str, *, url: str, site: str, reason: str, now: datetime, backoff: timedelta,
+        max_attempts: int | None = None, give_up: bool = False,
+    ) -> int:  # fmt: skip
+        """Count a failure; retry after ``backoff * 2**(failures-1)`` (capped at 30 days). Returns failures.
+
+        Gives up at ``max_attempts`` failures (to_fetch and due_retries also give up on rows at the
+        limit, if it is not passed here), or at once with ``give_up=True`` (a page that is no article).
+        """
+        stamp = _ts(now)
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO articles (canonical, url, site, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (canonical, url, site, stamp),
+            )
+            failures, gave_up = self._db.execute(
+                "UPDATE articles SET failures = failures + 1, last_failure = ? WHERE canonical = ?"
+                " RETURNING failures, gave_up",
+                (reason, canonical),
+            ).fetchall()[0]
+            stop = bool(gave_up) or give_up or (max_attempts is not None and failures >= max_attempts)
+            retry = None if stop else _ts(now + _delay(backoff, failures))
+            self._db.execute(
+                "UPDATE articles SET next_retry_at = ?, gave_up = ? WHERE canonical = ?", (retry, stop, canonical)
+            )
+        return int(failures)
+
+    def article(self, canonical: str) -> ArticleRow | None:
+        rows = self._query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE canonical = ?", (canonical,))
+        return _article(rows[0]) if rows else None
+
+    def next_serial(self, site: str, day: date, canonical: str | None = None) -> int:
+        """0, 1, 2 ... per site and day, atomically across processes.
+
+        With ``canonical`` the article keeps the number it got for that day, so a text rewritten
+        after a crash lands on the same file name instead of a second one.
+        """
+        if isinstance(day, datetime):
+            raise TypeError("next_serial takes a date, not a datetime")
+        with self.transaction():
+            if canonical is not None:
+                kept = self._db.execute(
+                    "SELECT serial FROM articles WHERE canonical = ? AND site = ? AND serial_day = ?",
+                    (canonical, site, day.isoformat()),
+                ).fetchone()
+                if kept is not None and kept[0] is not None:
+                    return int(kept[0])
+            serial = self._db.execute(
+                "INSERT INTO serials (site, day, next) VALUES (?, ?, 1)"
+                " ON CONFLICT (site, day) DO UPDATE SET next = next + 1 RETURNING next - 1",
+                (site, day.isoformat()),
+            ).fetchall()[0][0]
+            if canonical is not None:
+                self._db.execute(
+                    "UPDATE articles SET serial_day = ?, serial = ? WHERE canonical = ?",
+                    (day.isoformat(), serial, canonical),
+                )
+        return int(serial)
+
+    def feed_state(self, url: str) -> FeedRow | None:
+        rows = self._query(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?", (url,))
+        if not rows:
+            return None
+        return FeedRow(**{**dict(rows[0]), "warc_date": _dt(rows[0]["warc_date"])})
+
+    def record_feed(
+        self, url: str, *, site: str, etag: str | None, last_modified: str | None, payload_digest: str | None,
+        warc_file: str, warc_record_id: str, warc_date: datetime, target_uri: str,
+    ) -> None:  # fmt: skip
+        """Remember a feed's last full response (not a revisit: revisits must refer to a full copy)."""
+        with self.transaction():
+            self._db.execute(
+                f"INSERT OR REPLACE INTO feeds ({_FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (url, site, etag, last_modified, payload_digest, warc_file, warc_record_id, _ts(warc_date), target_uri),
+            )
+
+    def start_run(self, now: datetime) -> int:
+        with self.transaction():
+            cursor = self._db.execute("INSERT INTO runs (started_at) VALUES (?)", (_ts(now),))
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, now: datetime, status: str, report: Mapping[str, Any]) -> None:
+        """Store the run's report: ``{site: {figure: value}}``. A site's run counts as a success when
+        its entry says ``"status": "ok"`` or, having no status, reports no ``failed`` and no ``error``."""
+        text = json.dumps(report, ensure_ascii=False, sort_keys=True)
+        stamp = _ts(now)
+        with self.transaction():
+            self._db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, report = ? WHERE id = ?", (stamp, status, text, run_id)
+            )
+            for site, entry in report.items():
+                if isinstance(entry, Mapping):
+                    self._db.execute(
+                        """INSERT INTO site_runs (site, last_run_at, last_success_at) VALUES (?, ?, ?)
+                        ON CONFLICT (site) DO UPDATE SET last_run_at = excluded.last_run_at,
+                            last_success_at = COALESCE(excluded.last_success_at, last_success_at)""",
+                        (site, stamp, stamp if _site_ok(entry) else None),
+                    )
+
+    def status(self) -> list[SiteStatus]:
+        """Per site, sorted by name: texts held, last run, last success, failures pending, given up."""
+        rows = self._query(
+            """SELECT site, COALESCE(held, 0), last_run_at, last_success_at, COALESCE(pending, 0),
+                COALESCE(gave_up, 0)
+            FROM (SELECT site FROM articles UNION SELECT site FROM site_runs)
+            LEFT JOIN (SELECT site, COUNT(text_path) AS held, SUM(gave_up) AS gave_up,
+                SUM(text_path IS NULL AND gave_up = 0 AND failures > 0) AS pending FROM articles GROUP BY site)
+                USING (site)
+            LEFT JOIN site_runs USING (site) ORDER BY site"""
+        )
+        return [SiteStatus(row[0], row[1], _dt(row[2]), _dt(row[3]), row[4], row[5]) for row in rows]
+
+    def articles(self, site: str | None = None, since: datetime | None = None) -> Iterator[ArticleRow]:
+        """Archived articles (a capture recorded), by first capture; ``since`` bounds that time, inclusive.
+
+        Streams in pages, so a long export neither holds the catalog nor loads it whole.
+        """
+        where, params = "archived_at IS NOT NULL", list[str]()
+        if site is not None:
+            where, params = f"{where} AND site = ?", [*params, site]
+        if since is not None:
+            where, params = f"{where} AND archived_at >= ?", [*params, _ts(since)]
+        after: tuple[str, str] = ("", "")
+        while True:
+            rows = self._query(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where} AND (archived_at, canonical) > (?, ?)"
+                " ORDER BY archived_at, canonical LIMIT ?",
+                (*params, *after, _PAGE),
+            )
+            yield from (_article(row) for row in rows)
+            if len(rows) < _PAGE:
+                return
+            after = (rows[-1]["archived_at"], rows[-1]["canonical"])
+
+    def _give_up(self, site: str, max_attempts: int) -> None:
+        self._db.execute(
+            "UPDATE articles SET gave_up = 1, next_retry_at = NULL"
+            " WHERE site = ? AND next_retry_at IS NOT NULL AND failures >= ?",
+            (site, max_attempts),
+        )
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise CatalogError(f"{self.path}: {exc}") from exc
+
+
+_ARTICLE_COLUMNS = ", ".join(field.name for field in fields(ArticleRow))
+# a later capture moves the pointers (the rewritten JSON names it) but keeps first_seen and archived_at
+_RECORD_CAPTURE = """INSERT INTO articles (canonical, url, site, first_seen, last_fetched, http_status, etag,
+        last_modified, payload_digest, warc_file, warc_record_id, warc_offset, archived_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (canonical) DO UPDATE SET last_fetched = excluded.last_fetched, http_status = excluded.http_status,
+        etag = excluded.etag, last_modified = excluded.last_modified, payload_digest = excluded.payload_digest,
+        warc_file = excluded.warc_file, warc_record_id = excluded.warc_record_id, warc_offset = excluded.warc_offset,
+        archived_at = COALESCE(archived_at, excluded.archived_at)"""
+_FEED_COLUMNS = ", ".join(field.name for field in fields(FeedRow))
+
+
+def _article(row: sqlite3.Row) -> ArticleRow:
+    values = dict(row)
+    for name in ("first_seen", "last_fetched", "archived_at", "next_retry_at"):
+        values[name] = _dt(values[name])
+    values["gave_up"] = bool(values["gave_up"])
+    values["serial_day"] = date.fromisoformat(values["serial_day"]) if values["serial_day"] else None
+    return ArticleRow(**values)
+
+
+def _site_ok(entry: Mapping[str, Any]) -> bool:
+    if "status" in entry:
+        return bool(entry["status"] == "ok")
+    return not entry.get("failed") and not entry.get("error")
+
+
+def _delay(backoff: timedelta, failures: int) -> timedelta:
+    # in float seconds, so a large exponent cannot overflow timedelta before the cap applies
+    seconds = backoff.total_seconds() * 2.0 ** min(failures - 1, 64)
+    return timedelta(seconds=min(seconds, _MAX_DELAY.total_seconds()))
+
+
+def _ts(moment: datetime) -> str:
+    if moment.utcoffset() is None:
+        raise ValueError(f"{moment!r}: the catalog takes timezone-aware datetimes only")
+    return moment.astimezone(UTC).strftime(_STAMP)
+
+
+def _dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.strptime(text, _STAMP).replace(tzinfo=UTC)
