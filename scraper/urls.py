@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from courlan import normalize_url
 
 from scraper.errors import UsageError
+
+if TYPE_CHECKING:
+    from scraper.sites.base import Site
 
 
 def check_http(url: str) -> str:
@@ -26,6 +31,18 @@ def normalise(url: str) -> str:
         return str(normalize_url(url, strict=True))
     except ValueError:
         return url
+
+
+def canonical(url: str, site: Site) -> str:
+    """One string for one article of ``site``: the generic normalisation (lower-case host, no
+    default port, no fragment, no tracking parameters such as utm_*, from= or fbclid), then the
+    site's own rewrites (``Site.url_rewrites``, in order: mobile host, AMP, print and text
+    versions), then the normalisation again. Normalising first lets each rewrite be written
+    against one spelling of the address."""
+    url = normalise(url)
+    for pattern, replacement in site.url_rewrites:
+        url = re.sub(pattern, replacement, url)
+    return normalise(url)
 
 
 def url_hash(url: str) -> str:

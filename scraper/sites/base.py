@@ -63,6 +63,9 @@ class Site:
     sitemaps: tuple[str, ...] = ()
     article_urls: tuple[str, ...] = ()  # regexes an article URL matches (re.search)
     non_article_urls: tuple[str, ...] = ()  # video, galleries, tags, live pages: never articles
+    # (regex, replacement) for re.sub, applied in order before normalising (urls.canonical): the
+    # site's other addresses of one article (mobile host, AMP, print and text versions) -> one
+    url_rewrites: tuple[tuple[str, str], ...] = ()
     layouts: tuple[Layout, ...] = field(default_factory=lambda: (Layout(version="1"),))
 
     def __post_init__(self) -> None:

@@ -38,6 +38,15 @@ SITE = Site(
         r"interfax\.ru/(?:photo|video|tags|story|chronicle|news|amp|search|presscenter|pressreleases)/",
         r"interfax\.ru/[a-z]+/news/",
     ),
+    url_rewrites=(
+        # the mobile site and the bare domain carry the same /rubric/id paths as www; the site is
+        # https-only, while old pages and feeds still link http://
+        (r"^https?://(?:www\.|m\.)?interfax\.ru/", "https://www.interfax.ru/"),
+        # /world/813468/ is /world/813468
+        (r"^(https://www\.interfax\.ru/[a-z]+/\d+)/+(?=[?#]|$)", r"\1"),
+        # Not rewritten: the AMP copy /amp/813468 lacks the rubric, so its article address is
+        # unknown (it stays a non-article URL and feeds and sitemaps list the full address anyway).
+    ),
     layouts=(
         Layout(
             version="infinitblock",

@@ -46,6 +46,16 @@ SITE = Site(
         r"/(?:by-date|catalog|multimedia|search|misc)/",
         r"/email$",
     ),
+    url_rewrites=(
+        # www. and the version for the visually impaired (special., en.special.) serve the same
+        # documents under the same paths. One scheme for all: http://, as the site's own feeds and
+        # language links have it (https has been seen timing out abroad while http answered).
+        (r"^https?://(?:www\.)?(en\.)?(?:special\.)?kremlin\.ru/", r"http://\1kremlin.ru/"),
+        # the text version /events/.../copy/N is the item /events/.../N
+        (r"^(http://(?:en\.)?kremlin\.ru/events/(?:[a-z-]+/)*)copy/(\d+)", r"\1\2"),
+        # the print version .../N/print (news, transcripts, acts), and .../N/, are the item .../N
+        (r"^(http://(?:en\.)?kremlin\.ru/(?:events|acts)/(?:[a-z-]+/)*\d+)(?:/print)?/*(?=[?#]|$)", r"\1"),
+    ),
     layouts=(
         Layout(
             version="2017",  # the earliest year this markup was seen; still current in 2025

@@ -106,5 +106,15 @@ SITE = Site(
         r"^https?://companies\.rbc\.ru/",  # company directory
         r"/(?:story|tags?|authors?|person|search|photoreport|video)/",  # lists, galleries, video
     ),
+    url_rewrites=(
+        # AMP copy: amp.rbc.ru/rbcnews/<path> is www.rbc.ru/<path> (the article's rel=amphtml link)
+        (r"^https?://amp\.rbc\.ru/rbcnews/", "https://www.rbc.ru/"),
+        # the mobile host and the bare domain carry www's paths
+        (r"^https?://(?:m\.)?rbc\.ru/", "https://www.rbc.ru/"),
+        # every rbc.ru host is https-only; old pages and feeds still link http://
+        (r"^http://((?:[\w-]+\.)*rbc\.ru/)", r"https://\1"),
+        # .../<id>/ is .../<id>
+        (rf"^(https://(?:[\w-]+\.)*rbc\.ru/(?:[\w-]+/)*{_ID})/+(?=[?#]|$)", r"\1"),
+    ),
     layouts=(LAYOUT_2016, LAYOUT_CURRENT),
 )

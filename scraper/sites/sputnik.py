@@ -106,6 +106,14 @@ SITE = Site(
         r"/amp/",  # AMP copies of articles
         r"-print\.html$",
     ),
+    url_rewrites=(
+        # the mobile hosts (m.sputnik-abkhazia.ru, m.ria.ru) carry the desktop paths; every site of
+        # the family is https-only, while old pages and feeds still link http://
+        (r"^https?://m\.", "https://"),
+        (r"^http://", "https://"),
+        # the AMP copy /amp/20200629/1573647987.html is /20200629/1573647987.html
+        (r"^(https://[^/]+)/amp/(?=\d{8}/)", r"\1/"),
+    ),
     layouts=(
         Layout(
             version="b-2014",

@@ -37,6 +37,14 @@ SITE = Site(
         r"/amp/",  # AMP copies of articles already fetched in full
         r"/novosti-kompaniy/",  # "Новости компаний": paid placements
     ),
+    url_rewrites=(
+        # www. and the old mobile host m. are zn.ua itself, https-only (pages name https://zn.ua/
+        # as canonical)
+        (r"^https?://(?:www\.|m\.)?zn\.ua/", "https://zn.ua/"),
+        # the AMP copy puts /amp/ in front of the article's own path
+        (r"^https://zn\.ua/amp/", "https://zn.ua/"),
+        # Not rewritten: dt.ua, whose old addresses are not known to map one-to-one onto zn.ua/ukr/.
+    ),
     layouts=(
         Layout(
             version="2021",

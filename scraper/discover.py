@@ -1,0 +1,228 @@
+"""Feeds and sitemaps -> candidate article links. Pure: the caller fetches the bytes and passes them in.
+
+The only module that imports feedparser. Feeds and sitemaps come from the network, so every document
+is first made safe (``_safe_xml``): decoded, its prolog stripped of the DOCTYPE and every other
+``<!...>`` declaration, and handed on as plain UTF-8. Without a DOCTYPE there are no entity
+definitions to expand (billion laughs, quadratic blow-up) and no external entity or DTD to load
+(XXE). feedparser alone is not enough: its fallback parser expands the internal entities it deems
+"safe", so a 40 KB feed with one 10 KB entity used 10,000 times became a 100 MB title.
+A malformed document gives an empty or partial result, never an exception.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import io
+import re
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from time import struct_time
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+from lxml import etree
+
+from scraper.sites.base import Site
+from scraper.urls import canonical
+
+# sitemaps.org: a sitemap holds at most 50 MB uncompressed; past that a gzip body is cut (a bomb)
+MAX_XML_BYTES = 50 * 1024 * 1024
+
+# BOMs and, for documents without one, the first bytes of "<?" (XML 1.0, appendix F). UTF-32
+# before UTF-16: the UTF-32-LE BOM begins with the UTF-16-LE one.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (b"<\0\0\0", "utf-32-le"),
+    (b"\0\0\0<", "utf-32-be"),
+    (b"<\0?\0", "utf-16-le"),
+    (b"\0<\0?", "utf-16-be"),
+)
+_DECLARED = re.compile(rb"""^<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
+# The prolog ends where feedparser's own DOCTYPE handling stops looking: the first "<" + ASCII word
+# character. Cleaning at least that far leaves nothing for feedparser, expat or libxml2 to define.
+_ROOT_START = re.compile(r"<[A-Za-z0-9_]")
+_PI = re.compile(r"<\?.*?\?>", re.S)
+# A declaration with quoted strings and an internal subset; the alternatives start with different
+# characters and the loops are possessive, so a hostile unterminated one costs linear time.
+_DECLARATION = re.compile(r"""<!(?:"[^"]*"|'[^']*'|\[(?:"[^"]*"|'[^']*'|[^\]"'])*+\]|[^>"'\[])*+>""")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    url: str
+    published: datetime | None  # tz-aware UTC; a sitemap without news:publication_date gives lastmod
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapLinks:
+    pages: list[Link]  # from a <urlset>
+    sitemaps: list[str]  # from a <sitemapindex>: fetch these and call sitemap_links again
+
+
+def feed_links(body: bytes, base_url: str) -> list[Link]:
+    """The item links of an RSS 0.9x/1.0/2.0 or Atom feed, in feed order; http(s) only."""
+    xml = _safe_xml(body)
+    if not xml.strip():
+        return []
+    try:
+        # a stream, never a str: feedparser opens a str that looks like a URL or a file name
+        parsed = feedparser.parse(
+            io.BytesIO(xml),
+            sanitize_html=False,  # only links and dates are read; the item HTML is never used
+            resolve_relative_uris=False,
+            # the base for xml:base and relative links; the type makes it read the bytes as UTF-8
+            response_headers={"content-location": base_url, "content-type": "application/xml"},
+        )
+    except Exception:  # a third-party parser on hostile bytes: a bad feed is no links, not a crash
+        return []
+    links = []
+    for entry in parsed.entries:
+        # the item's link; else its guid / Atom id, when that is itself an absolute URL
+        url = _http_url(entry.get("link") or "", base_url) or _http_url(entry.get("id") or "", "")
+        if url:
+            published = entry.get("published_parsed") or entry.get("updated_parsed")
+            links.append(Link(url, _from_struct(published)))
+    return links
+
+
+def sitemap_links(body: bytes, base_url: str) -> SitemapLinks:
+    """The pages of a <urlset> (with news:publication_date or lastmod) or the sitemaps of a
+    <sitemapindex>; a gzip-compressed body is decompressed (up to MAX_XML_BYTES)."""
+    pages, sitemaps = [], []
+    for entry in _complete_entries(_safe_xml(body)):
+        url = _http_url(_child_text(entry, "loc"), base_url)
+        kind, parent = _local(entry), _local(entry.getparent())
+        if not url:
+            continue
+        if kind == "url" and parent == "urlset":
+            news = next((c for c in entry if _local(c) == "news"), None)
+            stamp = _child_text(news, "publication_date") if news is not None else ""
+            pages.append(Link(url, _w3c_date(stamp or _child_text(entry, "lastmod"))))
+        elif kind == "sitemap" and parent == "sitemapindex" and url != base_url:
+            sitemaps.append(url)  # (an index listing itself would send the caller round in a circle)
+    return SitemapLinks(pages, sitemaps)
+
+
+def candidates(links: list[Link], site: Site) -> list[Link]:
+    """The site's article links among ``links``, canonical and de-duplicated (first one kept)."""
+    seen: set[str] = set()
+    kept = []
+    for link in links:
+        if not _http_url(link.url, ""):
+            continue
+        url = canonical(link.url, site)  # before the check: an AMP or print address is the article
+        if url not in seen and site.is_article_url(url):
+            seen.add(url)
+            kept.append(Link(url, link.published))
+    return kept
+
+
+def _safe_xml(body: bytes) -> bytes:
+    """UTF-8 bytes without an XML declaration, a DOCTYPE or any other prolog declaration;
+    empty when a declaration cannot be cut out cleanly."""
+    text = _decode(_gunzip(body) if body[:2] == b"\x1f\x8b" else body)
+    boundary = _ROOT_START.search(text)
+    end = boundary.start() if boundary else len(text)
+    prolog = _DECLARATION.sub("", _PI.sub("", text[:end]))
+    if "<!" in prolog:  # unterminated, or two fragments joined into a new one: refuse the lot
+        return b""
+    # stripping at most shortens the prolog, so no new root start (and no new DOCTYPE) appears
+    return (prolog + text[end:]).encode("utf-8", "replace")
+
+
+def _decode(body: bytes) -> str:
+    """Decoded here, once, so that what is cleaned is exactly what the parsers see: a byte-level
+    check would miss a DOCTYPE spelled in UTF-16, UTF-7 or any other declared encoding."""
+    codec = next((c for sig, c in _SIGNATURES if body.startswith(sig)), None)
+    if codec is None:
+        declared = _DECLARED.match(body)
+        codec = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        text = body.decode(codec, "replace")
+    except (LookupError, UnicodeError, ValueError):  # unknown or non-text codec
+        text = body.decode("utf-8", "replace")
+    return text.lstrip("\ufeff")
+
+
+def _gunzip(body: bytes) -> bytes:
+    """At most MAX_XML_BYTES of a gzip stream; a corrupt or cut one gives what came before."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    out = bytearray()
+    for start in range(0, len(body), 64 * 1024):
+        try:
+            out += inflater.decompress(body[start : start + 64 * 1024], MAX_XML_BYTES - len(out))
+        except zlib.error:
+            break
+        if len(out) >= MAX_XML_BYTES or inflater.eof or inflater.unconsumed_tail:
+            break
+    return bytes(out)
+
+
+def _http_url(raw: str, base_url: str) -> str:
+    """``raw`` made absolute against ``base_url``; empty unless http(s) with a host."""
+    if not raw.strip():  # urljoin would answer the base itself
+        return ""
+    try:
+        url = urljoin(base_url, raw.strip())
+        parts = urlsplit(url)
+        return url if parts.scheme in ("http", "https") and parts.hostname else ""
+    except ValueError:  # a malformed address, e.g. an unbalanced "[" in the host
+        return ""
+
+
+def _from_struct(value: struct_time | None) -> datetime | None:
+    try:
+        return datetime(*value[:6], tzinfo=UTC) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _w3c_date(text: str) -> datetime | None:
+    """A sitemap date (W3C datetime: a day, or a time with an offset); a time without an offset
+    is taken as UTC, as the protocol requires one."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _complete_entries(xml: bytes) -> list[Any]:
+    """The <url> and <sitemap> elements whose end tag was read. Recovery gets the entries before
+    any damage, but it would also close a torn last entry with half its address: not that one."""
+    # a parser per call: lxml parsers must not be shared between threads
+    parser = etree.XMLPullParser(
+        events=("end",),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,  # libxml2's limits on depth and text size stay on
+        recover=True,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+    )
+    with contextlib.suppress(etree.XMLSyntaxError):
+        parser.feed(xml)
+    entries = [element for _, element in parser.read_events() if _local(element) in ("url", "sitemap")]
+    with contextlib.suppress(etree.XMLSyntaxError):
+        parser.close()
+    return entries
+
+
+def _local(element: Any) -> str:
+    tag = getattr(element, "tag", None)  # None for no element; a function for comments and entities
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _child_text(element: Any, name: str) -> str:
+    """The text of the first child called ``name``; an unresolved entity stays as written (&x;)."""
+    child = next((c for c in element if _local(c) == name), None)
+    return "".join(child.itertext()).strip() if child is not None else ""
