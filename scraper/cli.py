@@ -6,6 +6,8 @@ Exit codes: 0 all went well, 1 some pages or records failed, 2 bad usage, config
 from __future__ import annotations
 
 import json
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -18,9 +20,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scraper import __version__, pipeline
-from scraper.config import Settings, load_settings, parse_connect_to
+from scraper.catalog import Catalog
+from scraper.config import Settings, load_settings, parse_connect_to, parse_duration
 from scraper.errors import ScraperError
 from scraper.models import Article, Outcome, Rejected, RunReport
+from scraper.run import Budget, RunResult, scheduled_run
 from scraper.sites import GENERIC, SITES
 from scraper.urls import check_http
 
@@ -99,9 +103,7 @@ def fetch(
         settings = load_settings(
             config, out=out_dir, user_agent=user_agent, max_body_bytes=max_body_bytes, retries=retries
         )
-        if connect_to:
-            extra = dict(parse_connect_to(connect_to, "--connect-to"))
-            settings = replace(settings, connect_to=tuple((dict(settings.connect_to) | extra).items()))
+        settings = _with_connect_to(settings, connect_to)
         targets = [check_http(u) for u in _read_urls(urls or [], from_file)]
         if not targets:
             raise typer.BadParameter("give at least one URL, or --from-file")
@@ -111,6 +113,14 @@ def fetch(
     if not quiet:
         err.print(f"WARC: {result.warc}\ntexts: {result.texts}", markup=False)
     raise typer.Exit(1 if result.report.failed else 0)
+
+
+def _with_connect_to(settings: Settings, given: list[str] | None) -> Settings:
+    """``--connect-to`` pairs are added to the config's, and win for the same origin."""
+    if not given:
+        return settings
+    extra = dict(parse_connect_to(given, "--connect-to"))
+    return replace(settings, connect_to=tuple((dict(settings.connect_to) | extra).items()))
 
 
 def _read_urls(urls: list[str], from_file: Path | None) -> list[str]:
@@ -199,6 +209,97 @@ def _show(article: Article) -> str:
     flag = "  [fallback: body container not found]" if article.fallback else ""
     head = f"# {article.title}\n{article.url}  ({article.site}/{article.adapter_version}, {when}){flag}"
     return f"{head}\n\n{article.text}\n"
+
+
+@app.command()
+def run(
+    site: Annotated[list[str] | None, typer.Option("--site", help="Only this site (repeatable).")] = None,
+    max_articles: Annotated[int | None, typer.Option("--max-articles", help="Fetch at most N articles.")] = None,
+    time_budget: Annotated[str | None, typer.Option("--time-budget", help="Stop after e.g. 10m, 90s, 1h.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the run's figures as JSON.")] = None,
+    connect_to: Annotated[
+        list[str] | None,
+        typer.Option("--connect-to", help="ORIGIN=URL: send requests for ORIGIN to URL, keep the URL."),
+    ] = None,
+    out_dir: OutOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Scheduled run: discover new articles in the sites' feeds and sitemaps, fetch, archive, extract."""
+    with _errors():
+        settings = _with_connect_to(load_settings(config, out=out_dir, sites=site or None), connect_to)
+        chosen = [s for s in SITES if not settings.sites or s.name in settings.sites]
+        seconds = parse_duration(time_budget, "--time-budget") if time_budget else None
+        stop = threading.Event()
+        with _stop_on_signals(stop), _progress(None, "articles", quiet) as bar:
+            budget = Budget(max_articles, seconds, stop)
+            result = scheduled_run(settings, chosen, budget, lambda _: bar.advance(bar.task_ids[0]))
+    for name, figures in result.sites.items():
+        for line in figures.failure_lines():
+            err.print(f"failed: {name}: {line}", markup=False)
+        if not quiet:  # --quiet (for cron) prints nothing when all went well
+            counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in figures.counts().items())
+            err.print(f"{name}: {counts}", markup=False)
+    if result.interrupted:
+        err.print("stopped early: the next run goes on from here", markup=False)
+    if report is not None:
+        _write_report(report, result)
+    raise typer.Exit(1 if result.failed else 0)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """The first Ctrl-C or SIGTERM asks the run to finish the record it is writing and stop."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _write_report(path: Path, result: RunResult) -> None:
+    data = {
+        "interrupted": result.interrupted,
+        "sites": {
+            name: {**r.counts(), "failures": [f"{url}: {reason}" for url, reason in r.failures]}
+            for name, r in result.sites.items()
+        },
+        "warc_files": [str(p) for p in result.warc_files],
+    }
+    try:
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        err.print(f"error: {path}: cannot write report: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def status(out_dir: OutOpt = None, config: ConfigOpt = None) -> None:
+    """Per site: articles held, last run, last success, failures pending."""
+    with _errors():
+        settings = load_settings(config, out=out_dir)
+        path = settings.out / "catalog.sqlite"
+        if not path.is_file():
+            out.print(f"no scheduled run has written to {settings.out} yet", markup=False)
+            return
+        with Catalog(path) as catalog:
+            rows = catalog.status()
+    out.print(
+        f"{'site':10} {'articles':>8} {'pending':>7} {'gave up':>7}  last run          last success", markup=False
+    )
+    for row in rows:
+        out.print(
+            f"{row.site:10} {row.articles:>8} {row.failures_pending:>7} {row.gave_up:>7}  "
+            f"{_when(row.last_run):17} {_when(row.last_success)}",
+            markup=False,
+        )
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") + "Z" if moment else "never"
 
 
 @app.command()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +36,19 @@ from scraper.models import Capture, Exchange, RecordRef
 _RENAMED = {"transfer-encoding": "X-Archive-Orig-Transfer-Encoding"}
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
-TEXT_FIELD = "scraper-text"  # metadata field: where the text of this capture is written
+TEXT_FIELD = "scraper-text"
+# what warcio raises on torn or corrupt input, beyond its own ArchiveLoadFailed
+_CORRUPT = (
+    ArchiveLoadFailed,
+    OSError,
+    EOFError,
+    ValueError,
+    AttributeError,
+    TypeError,
+    IndexError,
+    KeyError,
+    zlib.error,
+)  # metadata field: where the text of this capture is written
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,10 +203,11 @@ class WarcSink:
 
     def current(self) -> WarcFile:
         if self._file is not None and self._file.size >= self._max:
-            self._file.close()
-            self._file = None
+            self.close()
         if self._file is None:
             path = new_warc_path(self._folder, self._prefix, self._clock())
+            _marker(path).parent.mkdir(parents=True, exist_ok=True)
+            _marker(path).touch()  # removed on a clean close: one left behind names a file to check
             self._file = WarcFile(path, Path(os.path.relpath(path, self._relative_to)).as_posix())
             self._file.write_warcinfo(self._info)
             self.paths.append(path)
@@ -202,7 +216,75 @@ class WarcSink:
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
+            _marker(self._file.path).unlink(missing_ok=True)
             self._file = None
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(path.name + ".open")
+
+
+def repair_unclosed(folder: Path) -> list[str]:
+    """WARC files a killed run left open: a torn last record is cut off the file and kept beside it
+    as ``<name>.torn`` (evidence is never deleted), so every file reads cleanly again. Returns one
+    line per file repaired."""
+    said = []
+    for marker in sorted(folder.glob("*.warc.gz.open")):
+        path = marker.with_name(marker.name.removesuffix(".open"))
+        end = _end_of_last_record(path) if path.exists() else None
+        if end is not None and end < path.stat().st_size:
+            with open(path, "r+b") as fh:
+                fh.seek(end)
+                torn = fh.read()
+                path.with_name(path.name + ".torn").write_bytes(torn)
+                fh.truncate(end)
+                os.fsync(fh.fileno())
+            said.append(
+                f"{path}: torn last record ({len(torn)} bytes) cut off at offset {end}, kept in {path.name}.torn"
+            )
+        marker.unlink()
+    return said
+
+
+def _end_of_last_record(path: Path) -> int:
+    """Where the last complete, digest-clean record ends. A torn gzip member can still parse as a
+    short record, so the gzip framing is checked on its own as well."""
+    end = 0
+    with open(path, "rb") as fh:
+        records = ArchiveIterator(fh, check_digests=True)
+        try:
+            for record in records:
+                records.read_to_end(record)
+                if _problem(record):
+                    break
+                end = records.get_record_offset() + records.get_record_length()
+        except _CORRUPT:
+            pass  # the end of the last good record is what this looks for
+        fh.seek(0)
+        return min(end, _end_of_complete_members(fh))
+
+
+def _end_of_complete_members(fh: BinaryIO) -> int:
+    good = offset = 0
+    inflater = zlib.decompressobj(31)
+    data = b""
+    while True:
+        if not data:
+            data = fh.read(1 << 16)
+            if not data:
+                return good
+        try:
+            inflater.decompress(data, 1 << 20)  # the output is not needed, only where members end
+        except zlib.error:
+            return good
+        if inflater.eof:
+            rest = inflater.unused_data
+            offset += len(data) - len(rest)
+            good, data, inflater = offset, rest, zlib.decompressobj(31)
+        else:
+            tail = inflater.unconsumed_tail
+            offset += len(data) - len(tail)
+            data = tail
 
 
 def _http(exchange: Exchange) -> StatusAndHeaders:
@@ -277,7 +359,7 @@ def _iterate(fh: BinaryIO, path: Path, relative_name: str, max_body: int) -> Ite
                 stem = _parse_fields(record.content_stream().read(65536)).get(TEXT_FIELD)
                 yield Stored(held.capture, held.ref, stem, held.truncated)
                 held = None
-    except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
+    except _CORRUPT as exc:
         yield from (held,) if held is not None else ()
         yield ReadProblem(str(path), end, f"corrupt record, rest of file skipped: {exc}")
         return

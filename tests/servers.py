@@ -21,6 +21,7 @@ class Route:
     reset_after: int | None = None  # send this many body bytes, then reset the connection
     stall: float = 0.0  # seconds to wait after the headers
     close_after: int | None = None  # send this many body bytes, then close the connection cleanly
+    etag: str | None = None  # sent as ETag; a request with a matching If-None-Match gets a 304
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -29,13 +30,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.seen.append((self.path, dict(self.headers)))
-        route = self.routes.get(self.path)
+        # a route is found by host and path ("www.example.ru/rss") or by path alone
+        route = self.routes.get(f"{self.headers.get('Host', '')}{self.path}") or self.routes.get(self.path)
         if route is None:
             self.send_error(404)
+            return
+        if route.etag is not None and self.headers.get("If-None-Match") == route.etag:
+            self.send_response(304)
+            self.send_header("ETag", route.etag)
+            self.end_headers()
             return
         self.send_response(route.status)
         for key, value in route.headers.items():
             self.send_header(key, value)
+        if route.etag is not None:
+            self.send_header("ETag", route.etag)
         self.send_header("Content-Length", str(len(route.body)))
         self.end_headers()
         if route.stall:

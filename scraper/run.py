@@ -1,0 +1,357 @@
+"""Scheduled runs (``scraper run``): the pipeline for cron and systemd timers.
+
+Per site: discover article URLs in its feeds and sitemaps (fetched conditionally, archived, a 304
+or an unchanged body kept as a revisit record), skip what the catalog already holds, fetch the
+rest politely, archive, extract and store under ``text/<site>/<YYYY-MM-DD>/NNN_<hash>``.
+Each site runs in its own thread with its own fetcher and WARC files, so a slow site does not
+hold up the others. A stop request (Ctrl-C, SIGTERM) or a spent budget ends each site after the
+record it is writing; the catalog marks a page archived only after its records are on disk.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scraper.catalog import Catalog
+from scraper.config import Settings
+from scraper.discover import Link, candidates, feed_links, sitemap_links
+from scraper.errors import UsageError
+from scraper.fetch import Fetched, Fetcher
+from scraper.models import Exchange, RecordRef
+from scraper.pipeline import extract_and_store, metadata, warcinfo
+from scraper.robots import Robots
+from scraper.sites import Site, site_for
+from scraper.store import stem
+from scraper.urls import canonical
+from scraper.warc import Original, WarcSink, payload_digest, repair_unclosed, warc_date
+
+_MAX_SITEMAP_DEPTH = 2  # an index of indexes at most; a self-referencing index stops here too
+
+
+@dataclass
+class SiteReport:
+    discovered: int = 0
+    new: int = 0
+    fetched: int = 0
+    archived: int = 0
+    extracted: int = 0
+    failed: int = 0
+    skipped_robots: int = 0
+    feeds_unchanged: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+
+    def fail(self, url: str, reason: str) -> None:
+        self.failed += 1
+        self.failures.append((url, reason))
+
+    def failure_lines(self) -> list[str]:
+        """One line per reason: an unreachable site fails every URL for the same reason."""
+        grouped: dict[str, list[str]] = {}
+        for url, reason in self.failures:
+            grouped.setdefault(reason, []).append(url)
+        return [
+            f"{urls[0]}: {reason}" if len(urls) == 1 else f"{len(urls)} URLs (first {urls[0]}): {reason}"
+            for reason, urls in grouped.items()
+        ]
+
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in vars(self).items() if isinstance(v, int)}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    sites: dict[str, SiteReport]
+    warc_files: tuple[Path, ...]
+    interrupted: bool
+
+    @property
+    def failed(self) -> int:
+        return sum(r.failed for r in self.sites.values())
+
+
+class Budget:
+    """Shared by the site threads: how many articles may still be fetched, until when, and
+    whether a stop was asked for."""
+
+    def __init__(self, max_articles: int | None, seconds: float | None, stop: threading.Event) -> None:
+        self._left = max_articles
+        self._deadline = time.monotonic() + seconds if seconds is not None else None
+        self._lock = threading.Lock()
+        self.stop = stop
+
+    def spent(self) -> bool:
+        return self.stop.is_set() or (self._deadline is not None and time.monotonic() >= self._deadline)
+
+    def take(self) -> bool:
+        with self._lock:
+            if self.spent() or self._left == 0:
+                return False
+            if self._left is not None:
+                self._left -= 1
+            return True
+
+
+class _Polite:
+    """One request at a time per host, ``delay`` seconds apart (more if robots.txt asks)."""
+
+    def __init__(self, delay: float, robots: Robots | None, user_agent: str, stop: threading.Event) -> None:
+        self._delay, self._robots, self._agent, self._stop = delay, robots, user_agent, stop
+        self._next: dict[str, float] = {}
+
+    def wait(self, url: str) -> None:
+        host = urlsplit(url).hostname or ""
+        asked = self._robots.delay(url, self._agent) if self._robots else None
+        pause = max(self._delay, asked or 0.0)
+        ready = self._next.get(host, 0.0)
+        self._stop.wait(max(0.0, ready - time.monotonic()))
+        self._next[host] = time.monotonic() + pause
+
+
+@contextmanager
+def archive_lock(root: Path) -> Iterator[None]:
+    """One run per archive at a time: a second one is told who holds it, and does nothing."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / ".scraper.lock"
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise UsageError(f"{root}: another run is using this archive (pid {holder}); nothing done") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.truncate(0)
+
+
+def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_event: Callable[[str], None]) -> RunResult:
+    root = settings.out
+    with archive_lock(root), Catalog(root / "catalog.sqlite") as catalog:
+        for line in repair_unclosed(root / "warc"):  # a run killed while writing leaves a marker behind
+            on_event(f"repaired: {line}")
+        run_id = catalog.start_run(datetime.now(UTC))
+        shared = _Shared(settings, catalog, budget, on_event)
+        with ThreadPoolExecutor(max_workers=max(1, len(sites)), thread_name_prefix="site") as pool:
+            futures = {site.name: pool.submit(_SiteRun(site, shared).run) for site in sites}
+            reports = {name: future.result() for name, future in futures.items()}
+        result = RunResult(reports, tuple(shared.warc_files), budget.stop.is_set())
+        status = "interrupted" if result.interrupted else ("failed" if result.failed else "ok")
+        catalog.finish_run(run_id, datetime.now(UTC), status, {n: r.counts() for n, r in reports.items()})
+    return result
+
+
+class _Shared:
+    """What the site threads share (the catalog is safe to use from several threads)."""
+
+    def __init__(self, settings: Settings, catalog: Catalog, budget: Budget, on_event: Callable[[str], None]):
+        self.settings, self.catalog, self.budget, self.on_event = settings, catalog, budget, on_event
+        self.lock = threading.Lock()
+        self.warc_files: list[Path] = []
+
+
+class _SiteRun:
+    def __init__(self, site: Site, shared: _Shared) -> None:
+        self.site, self.shared, self.s = site, shared, shared.settings
+        self.report = SiteReport()
+        self._robots_errors: dict[str, str] = {}  # host -> why its robots.txt could not be read
+        self._feed_states: list[dict[str, Any]] = []  # feed responses to remember once their links are stored
+
+    def run(self) -> SiteReport:
+        s = self.s
+        try:
+            with (
+                Fetcher(s) as fetcher,
+                WarcSink(
+                    s.out / "warc", s.out, self.site.name, s.warc_max_bytes, warcinfo(s), lambda: datetime.now(UTC)
+                ) as sink,
+            ):
+                self.fetcher, self.sink = fetcher, sink
+                self.robots = Robots(self._fetch_robots) if s.obey_robots else None
+                self.polite = _Polite(s.delay, self.robots, s.user_agent, self.shared.budget.stop)
+                self._visit()
+                with self.shared.lock:
+                    self.shared.warc_files.extend(sink.paths)
+        except Exception as exc:
+            self.report.fail(self.site.name, f"site run stopped: {type(exc).__name__}: {exc}")
+        return self.report
+
+    def _visit(self) -> None:
+        links = self._discover()
+        found = candidates(links, self.site)
+        self.report.discovered = len(found)
+        pairs = [(canonical(link.url, self.site), link.url) for link in found]
+        now = datetime.now(UTC)
+        catalog = self.shared.catalog
+        new = catalog.to_fetch(self.site.name, pairs, now, self.s.max_attempts)
+        # only now that their links are in the catalog: a run killed before this point must not
+        # leave a feed looking unchanged (304) to the next run with its links never stored
+        for state in self._feed_states:
+            catalog.record_feed(**state)
+        retries = catalog.due_retries(self.site.name, now, self.s.max_attempts)
+        self.report.new = len(new)
+        urls, planned = dict(pairs), set(new)
+        todo = [(c, urls[c]) for c in new] + [(c, u) for c, u in retries if c not in planned]
+        for key, url in todo:
+            if not self.shared.budget.take():
+                break
+            self._article(key, url)
+
+    # --- discovery -------------------------------------------------------------------------
+
+    def _discover(self) -> list[Link]:
+        sources = list(self.site.feeds) + (list(self.site.sitemaps) if self.s.use_sitemaps else [])
+        links: list[Link] = []
+        seen: set[str] = set()
+        for source in sources:
+            links += self._source(source, 0, seen)
+        return links
+
+    def _source(self, url: str, depth: int, seen: set[str]) -> list[Link]:
+        if url in seen or depth > _MAX_SITEMAP_DEPTH or self.shared.budget.spent():
+            return []
+        seen.add(url)
+        body = self._fetch_source(url)
+        if body is None:
+            return []
+        if url in self.site.feeds:
+            return feed_links(body, url)
+        found = sitemap_links(body, url)
+        links = list(found.pages)
+        for child in found.sitemaps:
+            links += self._source(child, depth + 1, seen)
+        return links
+
+    def _forbidden(self, url: str) -> bool:
+        """robots.txt forbids the URL: counted as skipped, or as failed when robots.txt could not be
+        read at all (then nothing may be fetched from that host, RFC 9309)."""
+        if self.robots is None or self.robots.allowed(url, self.s.user_agent):
+            return False
+        unreachable = self._robots_errors.get(urlsplit(url).netloc)
+        if unreachable:
+            self.report.fail(url, f"robots.txt unreachable: {unreachable}")
+        else:
+            self.report.skipped_robots += 1
+        return True
+
+    def _fetch_source(self, url: str) -> bytes | None:
+        """The feed's body when it changed since the last run; None when it did not or failed."""
+        if self._forbidden(url):
+            return None
+        state = self.shared.catalog.feed_state(url)
+        headers = {}
+        if state and state.etag:
+            headers["If-None-Match"] = state.etag
+        if state and state.last_modified:
+            headers["If-Modified-Since"] = state.last_modified
+        self.polite.wait(url)
+        fetched = self.fetcher.fetch(url, headers)
+        *hops, last = fetched.exchanges or (None,)
+        for hop in hops:
+            self._write(hop, None)
+        if last is None:
+            self.report.fail(url, f"feed: {fetched.error}")
+            return None
+        digest = payload_digest(last.raw_body)
+        unchanged = last.status == 304 or (last.status == 200 and state is not None and digest == state.payload_digest)
+        if unchanged and state is not None:
+            original = Original(state.warc_record_id, state.target_uri, warc_date(state.warc_date))
+            self.sink.current().write_revisit(last, original, metadata(self.site, last.started_at, None, self.s.out))
+            self.report.feeds_unchanged += 1
+            return None
+        ref = self._write(last, None)
+        if fetched.error or fetched.final is None or not 200 <= last.status < 300:
+            self.report.fail(url, f"feed: {fetched.error or f'HTTP {last.status}'}")
+            return None
+        self._feed_states.append(
+            {"url": url, "site": self.site.name, "etag": _header(last, "etag"),
+             "last_modified": _header(last, "last-modified"), "payload_digest": digest, "warc_file": ref.warc_file,
+             "warc_record_id": ref.record_id, "warc_date": last.started_at, "target_uri": last.url}
+        )  # fmt: skip
+        return fetched.final.body
+
+    def _fetch_robots(self, robots_url: str) -> tuple[int, bytes] | None:
+        fetched = self.fetcher.fetch(robots_url)
+        for exchange in fetched.exchanges:
+            self._write(exchange, None)
+        if fetched.final is None:
+            self._robots_errors[urlsplit(robots_url).netloc] = fetched.error or "no answer"
+            return None
+        if fetched.final.status >= 500:
+            self._robots_errors[urlsplit(robots_url).netloc] = f"HTTP {fetched.final.status}"
+        return fetched.final.status, fetched.final.body
+
+    # --- articles --------------------------------------------------------------------------
+
+    def _article(self, key: str, url: str) -> None:
+        if self._forbidden(url):
+            return
+        self.polite.wait(url)
+        fetched = self.fetcher.fetch(url)
+        self.report.fetched += 1
+        final_stem = self._text_stem(key, fetched)
+        ref: RecordRef | None = None
+        for exchange in fetched.exchanges:
+            is_final = fetched.final is not None and exchange.url == fetched.final.url
+            ref = self._write(exchange, final_stem if is_final else None)
+        catalog, now = self.shared.catalog, datetime.now(UTC)
+        if ref is None or fetched.final is None or fetched.error or final_stem is None:
+            self._failed(key, url, fetched.error or "nothing received", now)
+            return
+        self.report.archived += 1
+        final = replace(fetched.final, record_id=ref.record_id)
+        # only now, with the records on disk (write_exchange fsyncs before it returns)
+        catalog.record_capture(
+            key, url=url, site=self.site.name, fetched_at=final.fetched_at, http_status=final.status,
+            etag=final.header("ETag"), last_modified=final.header("Last-Modified"),
+            payload_digest=ref.payload_digest, warc_file=ref.warc_file, warc_record_id=ref.record_id,
+            warc_offset=ref.offset,
+        )  # fmt: skip
+        outcome = extract_and_store(final, ref, final_stem)
+        if not outcome.ok:
+            self._failed(key, url, outcome.reason, now)
+            return
+        self.report.extracted += 1
+        text = Path(outcome.text_file or "")
+        catalog.record_article(
+            key, text_path=os.path.relpath(text, self.s.out),
+            json_path=os.path.relpath(text.with_suffix(".json"), self.s.out),
+            text_sha256=outcome.text_sha256 or "",
+        )  # fmt: skip
+        self.shared.on_event(f"{self.site.name}: {url}")
+
+    def _text_stem(self, key: str, fetched: Fetched) -> Path | None:
+        if fetched.final is None:
+            return None
+        day = fetched.final.fetched_at.astimezone(UTC).date()
+        serial = self.shared.catalog.next_serial(self.site.name, day, key)
+        return self.s.out / "text" / self.site.name / day.isoformat() / stem(serial, fetched.final.url)
+
+    def _failed(self, key: str, url: str, reason: str, now: datetime) -> None:
+        self.report.fail(url, reason)
+        self.shared.catalog.record_failure(
+            key, url=url, site=self.site.name, reason=reason, now=now, backoff=timedelta(seconds=self.s.retry_backoff)
+        )
+
+    def _write(self, exchange: Exchange, text_stem: Path | None) -> RecordRef:
+        site = site_for(exchange.url)
+        return self.sink.current().write_exchange(exchange, metadata(site, exchange.started_at, text_stem, self.s.out))
+
+
+def _header(exchange: Exchange, name: str) -> str | None:
+    return next((v for k, v in exchange.response_headers if k.lower() == name), None)
