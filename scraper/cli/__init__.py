@@ -1,0 +1,48 @@
+"""Command line: parse options, call the pipeline, print, set the exit code. Nothing else.
+
+Exit codes: 0 all went well, 1 some pages or records failed, 2 bad usage, config or output folder
+(or, for ``run``, an archive another run holds). One module per group of commands, listed below.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from scraper import __version__
+from scraper.cli import pages, runs, sites
+from scraper.cli.common import out
+
+app = typer.Typer(
+    help="Fetch news articles into WARC files and write their clean text beside them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"scraper {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Fetch news articles into WARC files and write their clean text beside them."""
+
+
+for _module in (pages, runs, sites):
+    _module.register(app)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

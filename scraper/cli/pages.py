@@ -1,0 +1,146 @@
+"""Commands on single pages and WARC files: fetch, reclean, parse."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scraper import pipeline
+from scraper.cli.common import (
+    ConfigOpt,
+    ConnectToOpt,
+    OutOpt,
+    QuietOpt,
+    err,
+    errors,
+    out,
+    progress,
+    step,
+    with_connect_to,
+)
+from scraper.config import load_settings
+from scraper.models import Article, Rejected, RunReport
+from scraper.urls import check_http
+
+
+def register(app: typer.Typer) -> None:
+    for command in (fetch, reclean, parse):
+        app.command()(command)
+
+
+def fetch(
+    urls: Annotated[list[str] | None, typer.Argument(help="Article URLs to fetch.", show_default=False)] = None,
+    from_file: Annotated[Path | None, typer.Option("--from-file", "-f", help="File with one URL a line.")] = None,
+    connect_to: ConnectToOpt = None,
+    user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header.")] = None,
+    max_body_bytes: Annotated[int | None, typer.Option("--max-body-bytes", help="Cut bodies past this.")] = None,
+    retries: Annotated[int | None, typer.Option("--retries", help="Retries on errors, 429 and 5xx.")] = None,
+    out_dir: OutOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Fetch pages into one new WARC file and write NNN_<hash>.txt/.json for each article."""
+    with errors():
+        settings = load_settings(
+            config, out=out_dir, user_agent=user_agent, max_body_bytes=max_body_bytes, retries=retries
+        )
+        settings = with_connect_to(settings, connect_to)
+        targets = [check_http(u) for u in _read_urls(urls or [], from_file)]
+        if not targets:
+            raise typer.BadParameter("give at least one URL, or --from-file")
+        with progress(len(targets), "fetching", quiet) as bar:
+            result = pipeline.fetch_batch(targets, settings, step(bar, quiet))
+    _summary("fetched", result.report)
+    if not quiet:
+        err.print(f"WARC: {result.warc}\ntexts: {result.texts}", markup=False)
+    raise typer.Exit(1 if result.report.failed else 0)
+
+
+def _read_urls(urls: list[str], from_file: Path | None) -> list[str]:
+    found = list(urls)
+    if from_file is not None:
+        try:
+            lines = from_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise typer.BadParameter(f"{from_file}: cannot read: {exc}") from None
+        found += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return found
+
+
+def reclean(
+    paths: Annotated[list[Path], typer.Argument(help="WARC files, or folders searched for them.")],
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes.")] = None,
+    out_dir: OutOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Re-extract every response record with today's adapters and rewrite the text files. No network."""
+    with errors():
+        settings = load_settings(config, out=out_dir, jobs=jobs)
+        with progress(None, "re-cleaning", quiet) as bar:
+            report = pipeline.reclean(paths, settings, step(bar, quiet))
+    _summary("re-cleaned", report)
+    raise typer.Exit(1 if report.failed else 0)
+
+
+def _summary(verb: str, report: RunReport) -> None:
+    done = [o for o in report.succeeded if not o.skipped]
+    changed = sum(1 for o in done if o.changed)
+    skipped = sum(1 for o in report.outcomes if o.skipped)
+    err.print(
+        f"{verb} {len(report.outcomes)}: {len(done)} articles ({changed} changed, {len(done) - changed} unchanged), "
+        f"{len(report.failed)} failed, {skipped} skipped",
+        markup=False,
+    )
+
+
+def parse(
+    path: Annotated[Path, typer.Argument(help="A saved HTML page or a WARC file.")],
+    url: Annotated[str | None, typer.Option("--url", help="The page's URL (default: its canonical link).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per article, one a line.")] = False,
+    captured: Annotated[
+        datetime | None, typer.Option("--captured", help="Capture date of an HTML file (default: its mtime).")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Extract the article(s) from a saved page, as text or JSON. Writes nothing."""
+    failed = 0
+    with errors():
+        settings = load_settings(config)
+        when = captured.replace(tzinfo=captured.tzinfo or UTC) if captured else None
+        for item in pipeline.parse_path(path, check_http(url) if url else None, when, settings.max_body_bytes):
+            if isinstance(item, Article):
+                out.print(json.dumps(article_json(item), ensure_ascii=False) if as_json else _show(item), markup=False)
+                continue
+            failed += 1
+            where = item.url if isinstance(item, Rejected) else f"{item.path} at offset {item.offset}"
+            err.print(f"no article: {where}: {item.reason}", markup=False)
+    raise typer.Exit(1 if failed else 0)
+
+
+def article_json(article: Article) -> dict[str, object]:
+    return {
+        "url": article.url,
+        "site": article.site,
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "authors": list(article.authors),
+        "language": article.language,
+        "tags": list(article.tags),
+        "lead": article.lead,
+        "adapter": article.adapter,
+        "adapter_version": article.adapter_version,
+        "adapter_fallback": article.fallback,
+        "text": article.text,
+    }
+
+
+def _show(article: Article) -> str:
+    when = article.published.isoformat() if article.published else "no date"
+    flag = "  [fallback: body container not found]" if article.fallback else ""
+    head = f"# {article.title}\n{article.url}  ({article.site}/{article.adapter_version}, {when}){flag}"
+    return f"{head}\n\n{article.text}\n"

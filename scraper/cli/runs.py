@@ -1,0 +1,111 @@
+"""Scheduled runs: run, status."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scraper.catalog import Catalog
+from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, QuietOpt, err, errors, out, progress, with_connect_to
+from scraper.config import load_settings, parse_duration
+from scraper.run import Budget, RunResult, scheduled_run
+from scraper.sites import SITES
+
+
+def register(app: typer.Typer) -> None:
+    for command in (run, status):
+        app.command()(command)
+
+
+def run(
+    site: Annotated[list[str] | None, typer.Option("--site", help="Only this site (repeatable).")] = None,
+    max_articles: Annotated[int | None, typer.Option("--max-articles", help="Fetch at most N articles.")] = None,
+    time_budget: Annotated[str | None, typer.Option("--time-budget", help="Stop after e.g. 10m, 90s, 1h.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the run's figures as JSON.")] = None,
+    connect_to: ConnectToOpt = None,
+    out_dir: OutOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Scheduled run: discover new articles in the sites' feeds and sitemaps, fetch, archive, extract."""
+    with errors():
+        settings = with_connect_to(load_settings(config, out=out_dir, sites=site or None), connect_to)
+        chosen = [s for s in SITES if not settings.sites or s.name in settings.sites]
+        seconds = parse_duration(time_budget, "--time-budget") if time_budget else None
+        stop = threading.Event()
+        with _stop_on_signals(stop), progress(None, "articles", quiet) as bar:
+            budget = Budget(max_articles, seconds, stop)
+            result = scheduled_run(settings, chosen, budget, lambda _: bar.advance(bar.task_ids[0]))
+    for name, figures in result.sites.items():
+        for line in figures.failure_lines():
+            err.print(f"failed: {name}: {line}", markup=False)
+        if not quiet:  # --quiet (for cron) prints nothing when all went well
+            counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in figures.counts().items())
+            err.print(f"{name}: {counts}", markup=False)
+    if result.interrupted:
+        err.print("stopped early: the next run goes on from here", markup=False)
+    if report is not None:
+        _write_report(report, result)
+    raise typer.Exit(1 if result.failed else 0)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """The first Ctrl-C or SIGTERM asks the run to finish the record it is writing and stop."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _write_report(path: Path, result: RunResult) -> None:
+    data = {
+        "interrupted": result.interrupted,
+        "sites": {
+            name: {**r.counts(), "failures": [f"{url}: {reason}" for url, reason in r.failures]}
+            for name, r in result.sites.items()
+        },
+        "warc_files": [str(p) for p in result.warc_files],
+    }
+    try:
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        err.print(f"error: {path}: cannot write report: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(2) from None
+
+
+def status(out_dir: OutOpt = None, config: ConfigOpt = None) -> None:
+    """Per site: articles held, last run, last success, failures pending."""
+    with errors():
+        settings = load_settings(config, out=out_dir)
+        path = settings.out / "catalog.sqlite"
+        if not path.is_file():
+            out.print(f"no scheduled run has written to {settings.out} yet", markup=False)
+            return
+        with Catalog(path) as catalog:
+            rows = catalog.status()
+    out.print(
+        f"{'site':10} {'articles':>8} {'pending':>7} {'gave up':>7}  last run          last success", markup=False
+    )
+    for row in rows:
+        out.print(
+            f"{row.site:10} {row.articles:>8} {row.failures_pending:>7} {row.gave_up:>7}  "
+            f"{_when(row.last_run):17} {_when(row.last_success)}",
+            markup=False,
+        )
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") + "Z" if moment else "never"
