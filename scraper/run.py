@@ -36,6 +36,8 @@ from scraper.store import stem
 from scraper.urls import canonical
 from scraper.warc import Original, WarcSink, payload_digest, repair_unclosed, warc_date
 
+# reasons that a later run would only repeat: the URL is given up at once instead of retried
+_PERMANENT = ("HTTP 404", "HTTP 410", "not HTML")
 _MAX_SITEMAP_DEPTH = 2  # an index of indexes at most; a self-referencing index stops here too
 
 
@@ -345,8 +347,9 @@ class _SiteRun:
     def _failed(self, key: str, url: str, reason: str, now: datetime) -> None:
         self.report.fail(url, reason)
         self.shared.catalog.record_failure(
-            key, url=url, site=self.site.name, reason=reason, now=now, backoff=timedelta(seconds=self.s.retry_backoff)
-        )
+            key, url=url, site=self.site.name, reason=reason, now=now, backoff=timedelta(seconds=self.s.retry_backoff),
+            max_attempts=self.s.max_attempts, give_up=reason.startswith(_PERMANENT),
+        )  # fmt: skip
 
     def _write(self, exchange: Exchange, text_stem: Path | None) -> RecordRef:
         site = site_for(exchange.url)
