@@ -34,8 +34,9 @@ def render_text(article: Article) -> str:
     return f"{article.title}\n\n{article.text}\n"
 
 
-def render_meta(article: Article, capture: Capture, ref: RecordRef, text: str) -> str:
-    meta = {
+def article_fields(article: Article) -> dict[str, object]:
+    """The article's own fields, as the JSON files and ``scraper parse --json`` show them."""
+    return {
         "url": article.url,
         "site": article.site,
         "title": article.title,
@@ -44,6 +45,14 @@ def render_meta(article: Article, capture: Capture, ref: RecordRef, text: str) -
         "language": article.language,
         "tags": list(article.tags),
         "lead": article.lead,
+        "adapter": article.adapter,
+        "adapter_version": article.adapter_version,
+        "adapter_fallback": article.fallback,
+    }
+
+
+def render_meta(article: Article, capture: Capture, ref: RecordRef, text: str) -> str:
+    meta = article_fields(article) | {
         "fetched_at": capture.fetched_at.isoformat(),
         "http_status": capture.status,
         "warc_file": ref.warc_file,
@@ -51,9 +60,6 @@ def render_meta(article: Article, capture: Capture, ref: RecordRef, text: str) -
         "warc_offset": ref.offset,
         "payload_digest": ref.payload_digest,
         "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        "adapter": article.adapter,
-        "adapter_version": article.adapter_version,
-        "adapter_fallback": article.fallback,
         "trafilatura_version": TRAFILATURA_VERSION,
     }
     return json.dumps(meta, ensure_ascii=False, indent=2) + "\n"

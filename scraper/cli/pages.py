@@ -24,6 +24,7 @@ from scraper.cli.common import (
 )
 from scraper.config import load_settings
 from scraper.models import Article, Rejected, RunReport
+from scraper.store import article_fields
 from scraper.urls import check_http
 
 
@@ -114,29 +115,13 @@ def parse(
         when = captured.replace(tzinfo=captured.tzinfo or UTC) if captured else None
         for item in pipeline.parse_path(path, check_http(url) if url else None, when, settings.max_body_bytes):
             if isinstance(item, Article):
-                out.print(json.dumps(article_json(item), ensure_ascii=False) if as_json else _show(item), markup=False)
+                shown = json.dumps(article_fields(item) | {"text": item.text}, ensure_ascii=False)
+                out.print(shown if as_json else _show(item), markup=False)
                 continue
             failed += 1
             where = item.url if isinstance(item, Rejected) else f"{item.path} at offset {item.offset}"
             err.print(f"no article: {where}: {item.reason}", markup=False)
     raise typer.Exit(1 if failed else 0)
-
-
-def article_json(article: Article) -> dict[str, object]:
-    return {
-        "url": article.url,
-        "site": article.site,
-        "title": article.title,
-        "published": article.published.isoformat() if article.published else None,
-        "authors": list(article.authors),
-        "language": article.language,
-        "tags": list(article.tags),
-        "lead": article.lead,
-        "adapter": article.adapter,
-        "adapter_version": article.adapter_version,
-        "adapter_fallback": article.fallback,
-        "text": article.text,
-    }
 
 
 def _show(article: Article) -> str:
