@@ -16,7 +16,7 @@ from scraper.config import Settings
 from scraper.decode import decode_html
 from scraper.errors import StoreError, UsageError
 from scraper.extract import TRAFILATURA_VERSION
-from scraper.fetch import Fetcher
+from scraper.fetch import Fetched, Fetcher
 from scraper.models import Article, Capture, Outcome, RecordRef, Rejected, RunReport
 from scraper.process import process
 from scraper.sites import Site, site_for
@@ -57,23 +57,27 @@ def fetch_batch(urls: list[str], settings: Settings, on_step: OnStep = _ignore) 
     with WarcFile(warc_path, _relative(warc_path, out)) as warc, Fetcher(settings) as fetcher:
         warc.write_warcinfo(warcinfo(settings))
         for seq, url in enumerate(urls):
-            outcome = _fetch_one(url, fetcher, warc, lambda final: texts / stem(seq, final), out)  # noqa: B023
+            fetched = fetcher.fetch(url)
+            final_stem = texts / stem(seq, fetched.final.url) if fetched.final else None
+            ref = archive_fetched(fetched, warc, final_stem, out)
+            if fetched.error or fetched.final is None or ref is None or final_stem is None:
+                outcome = Outcome(url, False, fetched.error or "nothing received")
+            else:
+                outcome = extract_and_store(replace(fetched.final, record_id=ref.record_id), ref, final_stem)
             outcomes.append(outcome)
             on_step(outcome)
     return BatchResult(warc_path, texts, RunReport(tuple(outcomes)))
 
 
-def _fetch_one(url: str, fetcher: Fetcher, warc: WarcFile, text_stem: Callable[[str], Path], out: Path) -> Outcome:
-    """Fetch one URL, archive every exchange, extract and store the final page's article."""
-    fetched = fetcher.fetch(url)
-    ref: RecordRef | None = None
-    final_stem = text_stem(fetched.final.url) if fetched.final else None
+def archive_fetched(fetched: Fetched, warc: WarcFile, final_stem: Path | None, out: Path) -> RecordRef | None:
+    """Write every exchange of a fetch (redirects, retries, the page); the final page's metadata
+    record says where its text goes. Returns the final page's record."""
+    ref = None
     for exchange in fetched.exchanges:
-        where = final_stem if final_stem and exchange.url == fetched.final.url else None  # type: ignore[union-attr]
-        ref = warc.write_exchange(exchange, metadata(site_for(exchange.url), exchange.started_at, where, out))
-    if fetched.error or fetched.final is None or ref is None or final_stem is None:
-        return Outcome(url, False, fetched.error or "nothing received")
-    return extract_and_store(replace(fetched.final, record_id=ref.record_id), ref, final_stem)
+        is_final = fetched.final is not None and exchange.url == fetched.final.url
+        fields = metadata(site_for(exchange.url), exchange.started_at, final_stem if is_final else None, out)
+        ref = warc.write_exchange(exchange, fields)
+    return ref
 
 
 def extract_and_store(capture: Capture, ref: RecordRef, text_stem: Path) -> Outcome:

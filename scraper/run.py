@@ -29,7 +29,7 @@ from scraper.discover import Link, candidates, feed_links, sitemap_links
 from scraper.errors import UsageError
 from scraper.fetch import Fetched, Fetcher
 from scraper.models import Exchange, RecordRef
-from scraper.pipeline import extract_and_store, metadata, warcinfo
+from scraper.pipeline import archive_fetched, extract_and_store, metadata, warcinfo
 from scraper.robots import Robots
 from scraper.sites import Site, site_for
 from scraper.store import stem
@@ -307,10 +307,7 @@ class _SiteRun:
         fetched = self.fetcher.fetch(url)
         self.report.fetched += 1
         final_stem = self._text_stem(key, fetched)
-        ref: RecordRef | None = None
-        for exchange in fetched.exchanges:
-            is_final = fetched.final is not None and exchange.url == fetched.final.url
-            ref = self._write(exchange, final_stem if is_final else None)
+        ref = archive_fetched(fetched, self.sink.current(), final_stem, self.s.out)
         catalog, now = self.shared.catalog, datetime.now(UTC)
         if ref is None or fetched.final is None or fetched.error or final_stem is None:
             self._failed(key, url, fetched.error or "nothing received", now)
