@@ -1,0 +1,121 @@
+"""The archive in other tools: index (CDXJ), replay (pywb), export (JSONL/CSV/Parquet), pack (WACZ)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scraper import cdx, wacz
+from scraper import export as exporting
+from scraper import replay as replaying
+from scraper.cli.common import ConfigOpt, OutOpt, QuietOpt, err, errors
+from scraper.config import load_settings
+from scraper.errors import ArchiveError, UsageError
+
+
+def register(app: typer.Typer) -> None:
+    for command in (index, replay, export, pack):
+        app.command()(command)
+
+
+def index(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="WARC files, or folders searched for them (default: the archive's warc/).", show_default=False
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rewrite indexes that are already current.")] = False,
+    out_dir: OutOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write a CDXJ index beside each WARC (<name>.warc.gz.cdxj), for pywb and other replay tools."""
+    failed = written = current = 0
+    with errors():
+        targets = paths or [load_settings(config, out=out_dir).out / "warc"]
+        for done in cdx.index_all(cdx.find_warcs(targets), force=force):
+            if done.problem and not done.skipped:
+                failed += 1
+                err.print(f"failed: {done.problem}", markup=False)
+            elif done.skipped:
+                err.print(f"skipped: {done.warc}: {done.problem}", markup=False)
+            elif done.written:
+                written += 1
+                if not quiet:
+                    err.print(f"indexed: {done.index} ({done.entries} records)", markup=False)
+            else:
+                current += 1
+    if not quiet or failed:
+        err.print(f"indexes: {written} written, {current} already current, {failed} failed", markup=False)
+    raise typer.Exit(1 if failed else 0)
+
+
+def replay(
+    port: Annotated[int, typer.Option("--port", "-p", help="Port on 127.0.0.1.")] = 8080,
+    out_dir: OutOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve the archive with pywb on 127.0.0.1: every capture opens as it was served. Ctrl-C stops it."""
+    with errors():
+        if not 0 < port < 65536:
+            raise UsageError(f"--port: {port} is not a port number (1-65535)")
+        setup = replaying.prepare(load_settings(config, out=out_dir).out)
+    for done in setup.indexed:
+        if done.problem:
+            err.print(f"not replayable: {done.warc}: {done.problem}", markup=False)
+    err.print(f"replaying {setup.url(port)}<timestamp>/<url>  (collection page: {setup.url(port)})", markup=False)
+    replaying.serve(setup, port)
+
+
+def export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, csv or parquet.")] = "jsonl",
+    site: Annotated[str | None, typer.Option("--site", help="Only this site's articles.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only articles first captured on or after this date/time (UTC).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="File to write (default: standard output).")] = None,
+    out_dir: OutOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """One row per article in the catalog: every field of its JSON metadata, then its text."""
+    with errors():
+        settings = load_settings(config, out=out_dir)
+        moment = exporting.parse_since(since) if since else None
+        result = exporting.export(settings.out, fmt.lower(), output, sys.stdout, site, moment)
+    for line in result.problems:
+        err.print(f"failed: {line}", markup=False)
+    if not quiet:
+        where = output or "standard output"
+        err.print(
+            f"exported {result.rows} articles to {where} ({result.without_text} without text, "
+            f"{len(result.problems)} failed)",
+            markup=False,
+        )
+    raise typer.Exit(1 if result.problems else 0)
+
+
+def pack(
+    wacz_path: Annotated[Path, typer.Option("--wacz", help="The package to write (OUT.wacz).", show_default=False)],
+    title: Annotated[str, typer.Option("--title", help="The package's title.")] = "scraper archive",
+    out_dir: OutOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Package the archive's WARCs, index and article list as one WACZ file (opens in ReplayWeb.page)."""
+    with errors():
+        root = load_settings(config, out=out_dir).out
+        try:
+            result = wacz.pack(root, wacz_path, title)
+        except ArchiveError as exc:  # the package could not be made, or failed validation: a failure, not bad input
+            err.print(f"failed: {exc}", markup=False)
+            raise typer.Exit(1) from None
+    for line in result.problems:
+        err.print(f"left out: {line}", markup=False)
+    if not quiet:
+        err.print(f"packed {len(result.warcs)} WARC files, {result.pages} pages: {result.path}", markup=False)
+    raise typer.Exit(1 if result.problems else 0)

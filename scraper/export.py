@@ -1,0 +1,196 @@
+"""Article tables for analysis tools: JSON Lines, CSV, and Parquet (the only module that imports
+pyarrow, an optional extra: ``pip install 'scraper[parquet]'``).
+
+One row per article the catalog holds a text for, by first capture: every field of the article's
+JSON metadata file, in its order, then ``text``, the text file's content exactly (title, blank
+line, one paragraph per line). Rows stream from the catalog, so an export of years of articles
+never holds them all in memory.
+
+CSV: lists (authors, tags) as JSON arrays, booleans as ``true``/``false``, null as an empty cell.
+Parquet: lists as ``list<string>``, numbers as ``int64``, flags as ``bool``, the rest as strings
+(dates stay ISO 8601 text, so ``published`` keeps the site's UTC offset).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from scraper.catalog import ArticleRow, Catalog
+from scraper.errors import UsageError
+from scraper.sites import SITES
+
+FORMATS = ("jsonl", "csv", "parquet")
+_LISTS = frozenset({"authors", "tags"})
+_INTS = frozenset({"http_status", "warc_offset"})
+_BOOLS = frozenset({"adapter_fallback"})
+_BATCH = 1000  # parquet rows per row group write
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    rows: int
+    without_text: int  # archived, but no text was written (the page gave no article)
+    problems: tuple[str, ...]  # articles left out because their files could not be read
+
+
+def parse_since(value: str) -> datetime:
+    """``2024-05-01`` (midnight UTC) or an ISO 8601 time; one without an offset is UTC."""
+    try:
+        if len(value.strip()) == 10:
+            day = date.fromisoformat(value.strip())
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"--since: {value!r} is not a date like 2024-05-01 or 2024-05-01T12:00:00+03:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def export(
+    root: Path, fmt: str, output: Path | None, stdout: TextIO, site: str | None = None, since: datetime | None = None
+) -> Exported:
+    """Write the rows to ``output`` (atomically), or to ``stdout`` when it is None (not for parquet)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    if site is not None and site not in {s.name for s in SITES}:
+        raise UsageError(f"--site: unknown site {site!r} (known: {', '.join(sorted(s.name for s in SITES))})")
+    if fmt == "parquet" and output is None:
+        raise UsageError("--format parquet writes a binary file: give --output FILE.parquet")
+    catalog_path = root / "catalog.sqlite"
+    if not catalog_path.is_file():
+        raise UsageError(f"{catalog_path}: no catalog: export reads the articles scheduled runs recorded")
+    tally = _Tally()
+    with Catalog(catalog_path) as catalog:
+        rows = article_rows(root, catalog.articles(site, since), tally)
+        if output is None:
+            _write(fmt, rows, stdout)
+        else:
+            _atomic(output, lambda temp: _write_file(fmt, rows, temp))
+    return Exported(tally.rows, tally.without_text, tuple(tally.problems))
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.rows = self.without_text = 0
+        self.problems: list[str] = []
+
+
+def article_rows(root: Path, articles: Iterable[ArticleRow], tally: _Tally | None = None) -> Iterator[Row]:
+    """Each article's JSON metadata plus ``text``; an unreadable one is noted in ``tally`` and skipped."""
+    tally = tally or _Tally()
+    for article in articles:
+        if article.json_path is None or article.text_path is None:
+            tally.without_text += 1
+            continue
+        try:
+            meta = json.loads((root / article.json_path).read_text(encoding="utf-8"))
+            text = (root / article.text_path).read_text(encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            tally.problems.append(f"{article.url}: {getattr(exc, 'strerror', None) or exc}")
+            continue
+        if not isinstance(meta, dict):
+            tally.problems.append(f"{article.url}: {article.json_path} does not hold a JSON object")
+            continue
+        tally.rows += 1
+        yield {**meta, "text": text}
+
+
+def _write_file(fmt: str, rows: Iterator[Row], path: Path) -> None:
+    if fmt == "parquet":
+        write_parquet(rows, path)
+        return
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        _write(fmt, rows, fh)
+
+
+def _write(fmt: str, rows: Iterator[Row], out: TextIO) -> None:
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        write_csv(rows, out)
+    else:
+        raise UsageError("--format parquet writes a binary file: give --output FILE.parquet")
+
+
+def write_csv(rows: Iterator[Row], out: TextIO) -> None:
+    first = next(rows, None)
+    if first is None:
+        return
+    columns = list(first)  # the metadata's own order, text last
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in _chain(first, rows):
+        writer.writerow({k: _cell(row.get(k)) for k in columns})
+
+
+def _cell(value: Any) -> str | int | float:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value if isinstance(value, str | int | float) else str(value)
+
+
+def write_parquet(rows: Iterator[Row], path: Path) -> None:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise UsageError("parquet export needs pyarrow: pip install 'scraper[parquet]'") from None
+    first = next(rows, None)
+    columns = list(first) if first is not None else ["url", "text"]
+    schema = pa.schema([(name, _arrow_type(pa, name)) for name in columns])
+    with pq.ParquetWriter(str(path), schema) as writer:
+        batch: list[Row] = []
+        for row in _chain(first, rows) if first is not None else ():
+            batch.append({k: _typed(k, row.get(k)) for k in columns})
+            if len(batch) >= _BATCH:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                batch = []
+        if batch or first is None:  # an empty export still gets a file with the columns
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+
+
+def _arrow_type(pa: Any, name: str) -> Any:
+    if name in _LISTS:
+        return pa.list_(pa.string())
+    if name in _INTS:
+        return pa.int64()
+    if name in _BOOLS:
+        return pa.bool_()
+    return pa.string()
+
+
+def _typed(name: str, value: Any) -> Any:
+    if value is None or name in _LISTS or name in _INTS or name in _BOOLS:
+        return value
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
+    yield first
+    yield from rest
+
+
+def _atomic(path: Path, write: Any) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(temp)
+        os.replace(temp, path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,145 @@
+"""Replay of the archive in pywb: the only module that imports pywb (and gevent, its server).
+
+``prepare(root)`` brings the CDXJ index of every WARC under ``<root>/warc`` up to date and writes
+``<root>/.pywb/config.yaml``: one collection, ``archive``, whose indexes and WARCs are that folder,
+so pywb reads the archive where it is (nothing copied). ``serve`` then replaces the current
+process with pywb listening on 127.0.0.1 only: ``python -m scraper.replay FOLDER PORT``.
+
+pywb replays a ``server-not-modified`` revisit (the archived 304 of an unchanged feed) as a 304
+with no body (reported as ukwa/ukwa-pywb#40), so a browser shows nothing for that capture. The
+server started here resolves such a revisit to the record it names in ``WARC-Refers-To``, found
+through ``WARC-Refers-To-Target-URI`` and ``WARC-Refers-To-Date``: the capture opens as it was
+served. ``identical-payload-digest`` revisits need nothing: pywb finds their original by digest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from scraper.cdx import Indexed, find_warcs, index_all
+from scraper.errors import UsageError
+
+COLLECTION = "archive"
+HOST = "127.0.0.1"  # replay is for the person at this machine; never on a public interface
+NOT_MODIFIED_PROFILE = "/revisit/server-not-modified"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySetup:
+    folder: Path  # pywb's working folder, <root>/.pywb
+    indexed: tuple[Indexed, ...]
+
+    def url(self, port: int) -> str:
+        return f"http://{HOST}:{port}/{COLLECTION}/"
+
+
+def prepare(root: Path) -> ReplaySetup:
+    """Index what is not indexed yet and write pywb's config; the archive itself is not touched."""
+    if importlib.util.find_spec("pywb") is None:
+        raise UsageError("replay needs pywb: pip install 'scraper[replay]'")
+    warcs = root / "warc"
+    if not warcs.is_dir():
+        raise UsageError(f"{root}: no warc/ folder: nothing archived here yet")
+    indexed = tuple(index_all(find_warcs([warcs])))
+    if not any(i.index.exists() for i in indexed):
+        raise UsageError(f"{warcs}: no WARC file could be indexed, nothing to replay")
+    folder = root / ".pywb"
+    where = str(warcs.resolve()) + os.sep  # pywb joins this prefix and the index's file name
+    # JSON is YAML: no YAML writer needed for a config this small
+    config = {"collections": {COLLECTION: {"index_paths": where, "archive_paths": where}}, "enable_memento": True}
+    try:
+        folder.mkdir(exist_ok=True)
+        (folder / "config.yaml").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{folder}: cannot write pywb config: {exc.strerror or exc}") from exc
+    return ReplaySetup(folder, indexed)
+
+
+def command(setup: ReplaySetup, port: int) -> list[str]:
+    return [sys.executable, "-m", "scraper.replay", str(setup.folder), str(port)]
+
+
+def serve(setup: ReplaySetup, port: int) -> NoReturn:
+    """Become the pywb server (signals and exit code are then pywb's own)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = command(setup, port)
+    os.execv(argv[0], argv)
+
+
+# --- inside the pywb process ---------------------------------------------------------------
+
+
+def _main(argv: list[str]) -> None:
+    folder, port = argv
+    import warnings
+
+    # scraper's own imports loaded ssl before gevent could patch it; replay makes no TLS calls
+    warnings.filterwarnings("ignore", message="Monkey-patching ssl after ssl")
+    from gevent import monkey
+
+    monkey.patch_all()
+    from pywb.apps.cli import wayback
+    from pywb.warcserver.resource.resolvingloader import ResolvingLoader
+
+    ResolvingLoader.load_headers_and_payload = _resolving(ResolvingLoader.load_headers_and_payload)
+    wayback(["--bind", HOST, "--port", port, "--directory", folder])
+
+
+def _resolving(plain: Callable[..., tuple[Any, Any]]) -> Callable[..., tuple[Any, Any]]:
+    def load_headers_and_payload(loader: Any, cdx: Any, failed_files: list[str], cdx_loader: Any) -> tuple[Any, Any]:
+        headers, payload = plain(loader, cdx, failed_files, cdx_loader)
+        # pywb hands back the revisit itself (a 3xx, so no payload looked for): replace it
+        if headers is None or headers is not payload or not _not_modified(headers):
+            return headers, payload
+        original = _original(loader, headers, failed_files, cdx_loader)
+        _close(headers)
+        return original, original
+
+    return load_headers_and_payload
+
+
+def _not_modified(record: Any) -> bool:
+    profile = record.rec_headers.get_header("WARC-Profile") or ""
+    return bool(record.rec_type == "revisit" and profile.endswith(NOT_MODIFIED_PROFILE))
+
+
+def _original(loader: Any, revisit: Any, failed_files: list[str], cdx_loader: Any) -> Any:
+    from pywb.warcserver.resource.resolvingloader import ArchiveLoadFailed
+
+    headers = revisit.rec_headers
+    uri = headers.get_header("WARC-Refers-To-Target-URI") or headers.get_header("WARC-Target-URI")
+    wanted = headers.get_header("WARC-Refers-To")
+    date = headers.get_header("WARC-Refers-To-Date") or headers.get_header("WARC-Date") or ""
+    for cdx in loader.load_cdx_for_dupe(uri, _timestamp(date), None, cdx_loader):
+        try:
+            record = loader._resolve_path_load(cdx, False, failed_files)
+        except ArchiveLoadFailed:
+            continue
+        if not wanted or record.rec_headers.get_header("WARC-Record-ID") == wanted:
+            return record
+        _close(record)
+    raise ArchiveLoadFailed(f"{uri}: the capture this revisit refers to ({wanted}) is not in the archive")
+
+
+def _timestamp(warc_date: str) -> str:
+    """``2024-05-01T12:00:00.123Z`` -> ``20240501120000``, the form index lookups take."""
+    return re.sub(r"\D", "", warc_date)[:14]
+
+
+def _close(record: Any) -> None:
+    with contextlib.suppress(Exception):  # closing a spent stream: nothing worth reporting
+        record.raw_stream.close()
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

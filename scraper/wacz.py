@@ -1,0 +1,125 @@
+"""WACZ packages of the archive: the only module that imports the ``wacz`` package (py-wacz).
+
+A WACZ is a zip that ReplayWeb.page opens as it is: ``archive/`` holds the WARC files unchanged,
+``indexes/index.cdx.gz`` + ``index.idx`` the compressed CDXJ index py-wacz builds over them,
+``pages/pages.jsonl`` the list of articles (URL, capture time, title) a reader starts from, and
+``datapackage.json`` the hash of every file. The pages come from the articles' JSON files and the
+per-WARC CDXJ indexes: each JSON names the record its text came from, the index gives that
+record's URL and time exactly as the WARC has them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+from collections.abc import Iterable
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from scraper.cdx import IndexEntry, find_warcs, index_all, read_index
+from scraper.errors import ArchiveError, UsageError
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    url: str
+    timestamp: str  # 14 digits, UTC, as in the index
+    title: str
+
+    def as_json(self) -> dict[str, str]:
+        t = self.timestamp
+        return {
+            "url": self.url,
+            "ts": f"{t[:4]}-{t[4:6]}-{t[6:8]}T{t[8:10]}:{t[10:12]}:{t[12:14]}Z",
+            "title": self.title,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Packed:
+    path: Path
+    warcs: tuple[Path, ...]
+    pages: int
+    problems: tuple[str, ...]  # WARCs left out (could not be indexed), one line each
+
+
+def pack(root: Path, output: Path, title: str = "scraper archive") -> Packed:
+    """Write ``output`` (a .wacz) from every closed WARC under ``<root>/warc``, then validate it."""
+    if importlib.util.find_spec("wacz") is None:
+        raise UsageError("pack needs the wacz package: pip install 'scraper[wacz]'")
+    if output.suffix.lower() != ".wacz":
+        raise UsageError(f"{output}: the package's name must end in .wacz")
+    warc_dir = root / "warc"
+    if not warc_dir.is_dir():
+        raise UsageError(f"{root}: no warc/ folder: nothing archived here yet")
+    indexed = list(index_all(find_warcs([warc_dir])))
+    usable = [i for i in indexed if i.problem is None]
+    problems = tuple(f"{i.warc}: {i.problem}" for i in indexed if i.problem is not None)
+    if not usable:
+        raise UsageError(f"{warc_dir}: no WARC file to pack")
+    entries = {(e.filename, e.offset): e for i in usable for e in read_index(i.index)}
+    pages = sorted(set(_pages(root, entries)), key=lambda p: (p.timestamp, p.url))
+    with TemporaryDirectory(prefix=".pack-", dir=output.parent if output.parent.is_dir() else None) as scratch:
+        temp = Path(scratch) / output.name
+        _create(temp, [i.warc for i in usable], pages, title)
+        if not validate(temp):
+            raise ArchiveError(f"{output}: the package failed WACZ validation")
+        try:
+            os.replace(temp, output)
+        except OSError as exc:
+            raise UsageError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+    return Packed(output, tuple(i.warc for i in usable), len(pages), problems)
+
+
+def validate(path: Path) -> bool:
+    """py-wacz's own validation: required files, datapackage schema, paths and every file's hash."""
+    from wacz.main import main as wacz_main
+
+    return _quiet(wacz_main, ["validate", "--file", str(path)]) == 0
+
+
+def _create(output: Path, warcs: list[Path], pages: list[Page], title: str) -> None:
+    from wacz.main import main as wacz_main
+
+    args = ["create", "--output", str(output), "--title", title]
+    with TemporaryDirectory() as scratch:
+        if pages:
+            listing = Path(scratch) / "pages.jsonl"
+            lines = [{"format": "json-pages-1.0", "id": "pages", "title": "Articles"}] + [p.as_json() for p in pages]
+            listing.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+            args += ["--pages", str(listing)]
+        else:  # no article texts (a fetch of non-articles): let py-wacz list the HTML pages itself
+            args += ["--detect-pages"]
+        if _quiet(wacz_main, [*args, *map(str, warcs)]) != 0:
+            raise ArchiveError(f"{output}: py-wacz could not create the package")
+
+
+def _pages(root: Path, entries: dict[tuple[str, int], IndexEntry]) -> Iterable[Page]:
+    """One page per article JSON whose record is in the packed WARCs."""
+    text_dir = root / "text"
+    for path in sorted(text_dir.rglob("*.json")) if text_dir.is_dir() else ():
+        meta = _meta(path)
+        if not meta or not isinstance(meta.get("warc_file"), str) or not isinstance(meta.get("warc_offset"), int):
+            continue
+        entry = entries.get((Path(meta["warc_file"]).name, meta["warc_offset"]))
+        if entry is not None:
+            yield Page(entry.url, entry.timestamp, str(meta.get("title") or entry.url))
+
+
+def _meta(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # not an article's metadata: nothing to list
+    return data if isinstance(data, dict) else None
+
+
+def _quiet(main: Any, args: list[str]) -> int:
+    """py-wacz reports on stdout, which belongs to the command's own output: kept out of it."""
+    with redirect_stdout(io.StringIO()):
+        return int(main(args) or 0)
