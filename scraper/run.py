@@ -10,13 +10,10 @@ record it is writing; the catalog marks a page archived only after its records a
 
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,8 +23,8 @@ from urllib.parse import urlsplit
 from scraper.catalog import Catalog
 from scraper.config import Settings
 from scraper.discover import Link, candidates, feed_links, sitemap_links
-from scraper.errors import UsageError
 from scraper.fetch import Fetched, Fetcher
+from scraper.limits import Budget, HostPacer, archive_lock
 from scraper.models import Exchange, RecordRef
 from scraper.pipeline import archive_fetched, extract_and_store, metadata, warcinfo
 from scraper.robots import Robots
@@ -82,66 +79,6 @@ class RunResult:
         return sum(r.failed for r in self.sites.values())
 
 
-class Budget:
-    """Shared by the site threads: how many articles may still be fetched, until when, and
-    whether a stop was asked for."""
-
-    def __init__(self, max_articles: int | None, seconds: float | None, stop: threading.Event) -> None:
-        self._left = max_articles
-        self._deadline = time.monotonic() + seconds if seconds is not None else None
-        self._lock = threading.Lock()
-        self.stop = stop
-
-    def spent(self) -> bool:
-        return self.stop.is_set() or (self._deadline is not None and time.monotonic() >= self._deadline)
-
-    def take(self) -> bool:
-        with self._lock:
-            if self.spent() or self._left == 0:
-                return False
-            if self._left is not None:
-                self._left -= 1
-            return True
-
-
-class _Polite:
-    """One request at a time per host, ``delay`` seconds apart (more if robots.txt asks)."""
-
-    def __init__(self, delay: float, robots: Robots | None, user_agent: str, stop: threading.Event) -> None:
-        self._delay, self._robots, self._agent, self._stop = delay, robots, user_agent, stop
-        self._next: dict[str, float] = {}
-
-    def wait(self, url: str) -> None:
-        host = urlsplit(url).hostname or ""
-        asked = self._robots.delay(url, self._agent) if self._robots else None
-        pause = max(self._delay, asked or 0.0)
-        ready = self._next.get(host, 0.0)
-        self._stop.wait(max(0.0, ready - time.monotonic()))
-        self._next[host] = time.monotonic() + pause
-
-
-@contextmanager
-def archive_lock(root: Path) -> Iterator[None]:
-    """One run per archive at a time: a second one is told who holds it, and does nothing."""
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / ".scraper.lock"
-    with open(path, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            raise UsageError(f"{root}: another run is using this archive (pid {holder}); nothing done") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        try:
-            yield
-        finally:
-            fh.truncate(0)
-
-
 def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_event: Callable[[str], None]) -> RunResult:
     root = settings.out
     with archive_lock(root), Catalog(root / "catalog.sqlite") as catalog:
@@ -185,7 +122,7 @@ class _SiteRun:
             ):
                 self.fetcher, self.sink = fetcher, sink
                 self.robots = Robots(self._fetch_robots) if s.obey_robots else None
-                self.polite = _Polite(s.delay, self.robots, s.user_agent, self.shared.budget.stop)
+                self.polite = HostPacer(s.delay, self.robots, s.user_agent, self.shared.budget.stop)
                 self._visit()
                 with self.shared.lock:
                     self.shared.warc_files.extend(sink.paths)
@@ -265,7 +202,7 @@ class _SiteRun:
         fetched = self.fetcher.fetch(url, headers)
         *hops, last = fetched.exchanges or (None,)
         for hop in hops:
-            self._write(hop, None)
+            self._write(hop)
         if last is None:
             self.report.fail(url, f"feed: {fetched.error}")
             return None
@@ -276,7 +213,7 @@ class _SiteRun:
             self.sink.current().write_revisit(last, original, metadata(self.site, last.started_at, None, self.s.out))
             self.report.feeds_unchanged += 1
             return None
-        ref = self._write(last, None)
+        ref = self._write(last)
         if fetched.error or fetched.final is None or not 200 <= last.status < 300:
             self.report.fail(url, f"feed: {fetched.error or f'HTTP {last.status}'}")
             return None
@@ -290,7 +227,7 @@ class _SiteRun:
     def _fetch_robots(self, robots_url: str) -> tuple[int, bytes] | None:
         fetched = self.fetcher.fetch(robots_url)
         for exchange in fetched.exchanges:
-            self._write(exchange, None)
+            self._write(exchange)
         if fetched.final is None:
             self._robots_errors[urlsplit(robots_url).netloc] = fetched.error or "no answer"
             return None
@@ -348,9 +285,10 @@ class _SiteRun:
             max_attempts=self.s.max_attempts, give_up=reason.startswith(_PERMANENT),
         )  # fmt: skip
 
-    def _write(self, exchange: Exchange, text_stem: Path | None) -> RecordRef:
-        site = site_for(exchange.url)
-        return self.sink.current().write_exchange(exchange, metadata(site, exchange.started_at, text_stem, self.s.out))
+    def _write(self, exchange: Exchange) -> RecordRef:
+        """A feed, sitemap or robots.txt exchange: archived, with no text of its own."""
+        fields = metadata(site_for(exchange.url), exchange.started_at, None, self.s.out)
+        return self.sink.current().write_exchange(exchange, fields)
 
 
 def _header(exchange: Exchange, name: str) -> str | None:

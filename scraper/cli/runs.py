@@ -16,7 +16,8 @@ import typer
 from scraper.catalog import Catalog
 from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, QuietOpt, err, errors, out, progress, with_connect_to
 from scraper.config import load_settings, parse_duration
-from scraper.run import Budget, RunResult, scheduled_run
+from scraper.limits import Budget
+from scraper.run import RunResult, scheduled_run
 from scraper.sites import SITES
 
 

@@ -1,0 +1,75 @@
+"""What bounds a scheduled run: its budget, the pace of requests per host, the archive lock."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scraper.errors import UsageError
+from scraper.robots import Robots
+
+
+class Budget:
+    """Shared by the site threads: how many articles may still be fetched, until when, and
+    whether a stop was asked for."""
+
+    def __init__(self, max_articles: int | None, seconds: float | None, stop: threading.Event) -> None:
+        self._left = max_articles
+        self._deadline = time.monotonic() + seconds if seconds is not None else None
+        self._lock = threading.Lock()
+        self.stop = stop
+
+    def spent(self) -> bool:
+        return self.stop.is_set() or (self._deadline is not None and time.monotonic() >= self._deadline)
+
+    def take(self) -> bool:
+        with self._lock:
+            if self.spent() or self._left == 0:
+                return False
+            if self._left is not None:
+                self._left -= 1
+            return True
+
+
+class HostPacer:
+    """One request at a time per host, ``delay`` seconds apart (more if robots.txt asks)."""
+
+    def __init__(self, delay: float, robots: Robots | None, user_agent: str, stop: threading.Event) -> None:
+        self._delay, self._robots, self._agent, self._stop = delay, robots, user_agent, stop
+        self._next: dict[str, float] = {}
+
+    def wait(self, url: str) -> None:
+        host = urlsplit(url).hostname or ""
+        asked = self._robots.delay(url, self._agent) if self._robots else None
+        pause = max(self._delay, asked or 0.0)
+        ready = self._next.get(host, 0.0)
+        self._stop.wait(max(0.0, ready - time.monotonic()))
+        self._next[host] = time.monotonic() + pause
+
+
+@contextmanager
+def archive_lock(root: Path) -> Iterator[None]:
+    """One run per archive at a time: a second one is told who holds it, and does nothing."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / ".scraper.lock"
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise UsageError(f"{root}: another run is using this archive (pid {holder}); nothing done") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.truncate(0)
