@@ -4,7 +4,7 @@
 ``response`` and ``revisit`` record (SURT key, 14-digit timestamp, JSON with url, mime, status,
 digest, length, offset, filename), the format pywb and other replay tools read. The filename is
 the WARC's own name, so the index stays valid wherever the folder is moved. An index is rewritten
-atomically, and only when its WARC changed after it was written.
+atomically, and only when its WARC changed after it was indexed.
 """
 
 from __future__ import annotations
@@ -81,7 +81,11 @@ def index_warc(path: Path) -> Path:
     index = index_path(path)
     temp = index.with_name(f".{index.name}.{os.getpid()}.tmp")
     try:
+        seen = path.stat()
         CDXJIndexer(str(temp), [str(path)], sort=True, records=_RECORDS).process_all()
+        # the index carries the modification time of the WARC it describes: a WARC written to
+        # after this moment (or copied in with a later time) is newer, and is indexed again
+        os.utime(temp, ns=(seen.st_atime_ns, seen.st_mtime_ns))
         os.replace(temp, index)
     except Exception as exc:  # cdxj-indexer and warcio raise many kinds on a damaged file
         temp.unlink(missing_ok=True)

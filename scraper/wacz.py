@@ -80,7 +80,10 @@ def validate(path: Path) -> bool:
     """py-wacz's own validation: required files, datapackage schema, paths and every file's hash."""
     from wacz.main import main as wacz_main
 
-    return _quiet(wacz_main, ["validate", "--file", str(path)]) == 0
+    try:
+        return _quiet(wacz_main, ["validate", "--file", str(path)]) == 0
+    except Exception:  # py-wacz raises, rather than reports, on some damage (a broken gzip member)
+        return False
 
 
 def _create(output: Path, warcs: list[Path], pages: list[Page], title: str) -> None:

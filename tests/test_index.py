@@ -1,0 +1,178 @@
+"""CDXJ indexes beside the WARC files of a real archive: two scheduled runs against the stand-in
+sites of test_run (the second one stores every feed as a revisit record). Every response and
+revisit record is listed, and each line's offset and length read back exactly that record.
+
+``build_archive`` is shared with the replay, WACZ and export tests."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from test_run import World, _key
+from warcio.archiveiterator import ArchiveIterator
+
+from scraper.cdx import IndexEntry, index_path, index_warc, read_index
+from scraper.sites import SITES
+
+REVISIT_PROFILES = ("/revisit/server-not-modified", "/revisit/identical-payload-digest")
+
+
+@dataclass(frozen=True)
+class Record:
+    kind: str
+    url: str
+    record_id: str
+    date: str
+    offset: int
+    profile: str | None
+
+
+@dataclass
+class Archive:
+    world: World
+    root: Path  # the working folder: run.toml, out/
+
+    @property
+    def out(self) -> Path:
+        return self.root / "out"
+
+    def warcs(self) -> list[Path]:
+        return sorted((self.out / "warc").glob("*.warc.gz"))
+
+    def scraper(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "scraper", *args, "--config", "run.toml"],
+            cwd=self.root, capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+
+
+def build_archive(root: Path) -> Archive:
+    """Two runs: every article archived once, every feed twice (the second time as a revisit)."""
+    world = World(root)
+    interfax = next(s for s in SITES if s.name == "interfax")
+    # this feed sends no ETag: the second run gets its body again, unchanged, and stores an
+    # identical-payload-digest revisit; every other feed answers 304 (server-not-modified)
+    world.routes["interfax"][_key(interfax.feeds[0])].etag = None
+    with ExitStack() as stack:
+        world.start(stack)
+        first, _ = world.run()
+        assert first.returncode == 0, first.stderr
+        time.sleep(1.1)  # the revisits get a later second than their originals in 14-digit timestamps
+        second, _ = world.run()
+        assert second.returncode == 0, second.stderr
+    return Archive(world, root)
+
+
+def records(warc: Path) -> list[Record]:
+    found = []
+    with open(warc, "rb") as fh:
+        it = ArchiveIterator(fh)
+        for rec in it:
+            if rec.rec_type in ("response", "revisit"):
+                h = rec.rec_headers
+                found.append(
+                    Record(rec.rec_type, h.get_header("WARC-Target-URI"), h.get_header("WARC-Record-ID"),
+                           h.get_header("WARC-Date"), it.get_record_offset(), h.get_header("WARC-Profile"))
+                )  # fmt: skip
+    return found
+
+
+def read_back(warc: Path, entry: IndexEntry) -> list[tuple[str, str, str]]:
+    """The records in exactly the bytes the entry points at: (type, target URI, WARC-Date)."""
+    with open(warc, "rb") as fh:
+        fh.seek(entry.offset)
+        chunk = fh.read(entry.length)
+    assert len(chunk) == entry.length
+    return [
+        (r.rec_type, r.rec_headers.get_header("WARC-Target-URI"), r.rec_headers.get_header("WARC-Date"))
+        for r in ArchiveIterator(io.BytesIO(chunk))
+    ]
+
+
+def timestamp(warc_date: str) -> str:
+    return "".join(c for c in warc_date if c.isdigit())[:14]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    return build_archive(tmp_path_factory.mktemp("index"))
+
+
+def test_the_index_lists_every_response_and_revisit_and_reads_them_back(archive: Archive) -> None:
+    done = archive.scraper("index")
+    assert done.returncode == 0, done.stderr
+    warcs = archive.warcs()
+    assert len(warcs) == 2 * len(SITES)
+    profiles = set()
+    for warc in warcs:
+        index = index_path(warc)
+        assert index == warc.with_name(warc.name + ".cdxj") and index.is_file()
+        lines = index.read_text(encoding="utf-8").splitlines()
+        assert lines == sorted(lines)  # replay tools binary-search the index
+        entries = read_index(index)
+        expected = records(warc)
+        assert sorted((e.url, e.offset) for e in entries) == sorted((r.url, r.offset) for r in expected)
+        by_offset = {r.offset: r for r in expected}
+        for entry in entries:
+            record = by_offset[entry.offset]
+            assert entry.filename == warc.name
+            assert entry.timestamp == timestamp(record.date)
+            assert (entry.mime == "warc/revisit") == (record.kind == "revisit")
+            assert read_back(warc, entry) == [(record.kind, record.url, record.date)]
+            profiles.add(record.profile)
+    assert {p for p in profiles if p} and all(any(p.endswith(e) for p in profiles if p) for e in REVISIT_PROFILES)
+
+
+def test_indexes_are_kept_current(archive: Archive) -> None:
+    assert archive.scraper("index").returncode == 0
+    again = archive.scraper("index")
+    assert again.returncode == 0
+    assert f"0 written, {len(archive.warcs())} already current, 0 failed" in again.stderr
+    warc = archive.warcs()[0]
+    later = index_path(warc).stat().st_mtime + 5
+    os.utime(warc, (later, later))  # the WARC changed after its index was written
+    index_path(archive.warcs()[1]).unlink()
+    third = archive.scraper("index")
+    assert third.returncode == 0
+    assert f"2 written, {len(archive.warcs()) - 2} already current, 0 failed" in third.stderr
+    assert index_path(archive.warcs()[1]).is_file()
+    assert archive.scraper("index", "-q").stderr == ""
+    forced = archive.scraper("index", "--force")
+    assert f"{len(archive.warcs())} written" in forced.stderr
+
+
+def test_index_warc_is_what_a_run_calls(tmp_path: Path, archive: Archive) -> None:
+    warc = tmp_path / archive.warcs()[0].name
+    warc.write_bytes(archive.warcs()[0].read_bytes())
+    index = index_warc(warc)
+    assert index == tmp_path / (warc.name + ".cdxj")
+    assert sorted(e.offset for e in read_index(index)) == sorted(r.offset for r in records(warc))
+
+
+def test_a_damaged_warc_fails_alone_and_an_open_one_is_left_for_later(tmp_path: Path, archive: Archive) -> None:
+    good, writing = (tmp_path / w.name for w in archive.warcs()[:2])
+    good.write_bytes(archive.warcs()[0].read_bytes())
+    writing.write_bytes(archive.warcs()[1].read_bytes())
+    writing.with_name(writing.name + ".open").touch()  # a run is still writing it
+    (tmp_path / "broken.warc.gz").write_bytes(b"<html>not a WARC file</html>\n")
+    done = subprocess.run([sys.executable, "-m", "scraper", "index", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 1
+    failed = [line for line in done.stderr.splitlines() if line.startswith("failed:")]
+    assert len(failed) == 1 and "broken.warc.gz" in failed[0]
+    assert index_path(good).is_file() and not index_path(writing).exists()
+    assert any(line.startswith("skipped:") and writing.name in line for line in done.stderr.splitlines())
+
+
+@pytest.mark.parametrize("path", ["missing.warc.gz", "run.toml"])
+def test_a_bad_path_is_a_one_line_usage_error(archive: Archive, path: str) -> None:
+    done = archive.scraper("index", path)
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("error:") and len(done.stderr.strip().splitlines()) == 1
