@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
@@ -56,6 +56,18 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # the last run and last success per site, kept as runs finish so status() never reads old reports
         "CREATE TABLE site_runs (site TEXT PRIMARY KEY, last_run_at TEXT NOT NULL, last_success_at TEXT)",
         "CREATE TABLE serials (site TEXT NOT NULL, day TEXT NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (site, day))",
+    ),
+    (
+        # the quality watch (scraper.quality): each article's figures and agreement with independent copies,
+        # kept with the hash of the text measured so a check after every run reads only what is new
+        """CREATE TABLE quality_articles (
+            canonical TEXT PRIMARY KEY, site TEXT NOT NULL, archived_at TEXT NOT NULL, text_sha256 TEXT NOT NULL,
+            chars INTEGER NOT NULL, paragraphs INTEGER NOT NULL, fallback INTEGER NOT NULL, copies TEXT)""",
+        "CREATE INDEX quality_articles_site ON quality_articles (site, archived_at)",
+        # one row per site and check: its verdict and figures
+        """CREATE TABLE quality_checks (
+            site TEXT NOT NULL, checked_at TEXT NOT NULL, since TEXT NOT NULL, verdict TEXT NOT NULL,
+            report TEXT NOT NULL, PRIMARY KEY (site, checked_at))""",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -115,6 +127,29 @@ class SiteStatus:
     last_success: datetime | None
     failures_pending: int  # failed, to be retried
     gave_up: int
+
+
+@dataclass(frozen=True, slots=True)
+class QualityRow:
+    """One article as the quality watch last measured it."""
+
+    canonical: str
+    site: str
+    archived_at: datetime
+    text_sha256: str  # of the text measured: a re-clean that rewrites the text makes the row stale
+    chars: int  # body length
+    paragraphs: int
+    fallback: bool  # the adapter's body container was missing
+    copies: str | None  # JSON (scraper.snapshot.encode_agreements) of the copies compared; None: not yet
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRow:
+    site: str
+    checked_at: datetime
+    since: datetime  # the check looked at articles archived from then on
+    verdict: str  # ok, degraded or broken
+    report: dict[str, Any]
 
 
 def migrate(db: sqlite3.Connection) -> int:
@@ -373,6 +408,43 @@ class Catalog:
                 return
             after = (rows[-1]["archived_at"], rows[-1]["canonical"])
 
+    def quality_rows(self, site: str, since: datetime) -> dict[str, QualityRow]:
+        """The site's measured articles archived at or after ``since``, by canonical URL."""
+        rows = self._query(
+            f"SELECT {_QUALITY_COLUMNS} FROM quality_articles WHERE site = ? AND archived_at >= ?", (site, _ts(since))
+        )
+        return {row["canonical"]: _quality(row) for row in rows}
+
+    def record_quality(self, rows: Iterable[QualityRow]) -> None:
+        """Store (or replace) the measurements of articles, all in one transaction."""
+        values = [
+            (r.canonical, r.site, _ts(r.archived_at), r.text_sha256, r.chars, r.paragraphs, r.fallback, r.copies)
+            for r in rows
+        ]
+        with self.transaction():
+            self._db.executemany(
+                f"INSERT OR REPLACE INTO quality_articles ({_QUALITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values
+            )
+
+    def record_check(
+        self, site: str, *, checked_at: datetime, since: datetime, verdict: str, report: Mapping[str, Any]
+    ) -> None:
+        text = json.dumps(report, ensure_ascii=False, sort_keys=True)
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO quality_checks (site, checked_at, since, verdict, report)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (site, _ts(checked_at), _ts(since), verdict, text),
+            )
+
+    def last_checks(self) -> list[CheckRow]:
+        """The latest check of each site, sorted by site."""
+        rows = self._query(
+            """SELECT site, checked_at, since, verdict, report FROM quality_checks AS q
+            WHERE checked_at = (SELECT MAX(checked_at) FROM quality_checks WHERE site = q.site) ORDER BY site"""
+        )
+        return [CheckRow(row[0], _at(row[1]), _at(row[2]), row[3], json.loads(row[4])) for row in rows]
+
     def _give_up(self, site: str, max_attempts: int) -> None:
         self._db.execute(
             "UPDATE articles SET gave_up = 1, next_retry_at = NULL"
@@ -398,6 +470,7 @@ _RECORD_CAPTURE = """INSERT INTO articles (canonical, url, site, first_seen, las
         warc_file = excluded.warc_file, warc_record_id = excluded.warc_record_id, warc_offset = excluded.warc_offset,
         archived_at = COALESCE(archived_at, excluded.archived_at)"""
 _FEED_COLUMNS = ", ".join(field.name for field in fields(FeedRow))
+_QUALITY_COLUMNS = ", ".join(field.name for field in fields(QualityRow))
 
 
 def _article(row: sqlite3.Row) -> ArticleRow:
@@ -407,6 +480,13 @@ def _article(row: sqlite3.Row) -> ArticleRow:
     values["gave_up"] = bool(values["gave_up"])
     values["serial_day"] = date.fromisoformat(values["serial_day"]) if values["serial_day"] else None
     return ArticleRow(**values)
+
+
+def _quality(row: sqlite3.Row) -> QualityRow:
+    values = dict(row)
+    values["archived_at"] = _dt(values["archived_at"])
+    values["fallback"] = bool(values["fallback"])
+    return QualityRow(**values)
 
 
 def _site_ok(entry: Mapping[str, Any]) -> bool:
@@ -429,3 +509,7 @@ def _ts(moment: datetime) -> str:
 
 def _dt(text: str | None) -> datetime | None:
     return None if text is None else datetime.strptime(text, _STAMP).replace(tzinfo=UTC)
+
+
+def _at(text: str) -> datetime:
+    return datetime.strptime(text, _STAMP).replace(tzinfo=UTC)

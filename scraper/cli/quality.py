@@ -1,0 +1,155 @@
+"""The quality watch: check (per-site verdicts over the archive), snapshot (a page as a test fixture)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scraper.catalog import Catalog
+from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, QuietOpt, err, errors, out, with_connect_to
+from scraper.config import load_settings, parse_duration
+from scraper.errors import ConfigError, UsageError
+from scraper.quality import OK, CheckReport, SiteCheck, Thresholds, check_run
+from scraper.sites import GENERIC, Site, by_name, site_for
+from scraper.snapshot import SnapshotError, take_snapshot
+from scraper.urls import check_http
+
+_SHOWN = 10  # flagged articles listed per site; --json lists them all
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def register(app: typer.Typer) -> None:
+    for command in (check, snapshot):
+        app.command()(command)
+
+
+def check(
+    site: Annotated[list[str] | None, typer.Option("--site", help="Only this site (repeatable).")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this date (UTC), time, or this long ago (36h).")
+    ] = None,
+    history_days: Annotated[
+        int, typer.Option("--history-days", help="Days before --since the figures compare with.")
+    ] = 14,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
+    out_dir: OutOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Per site: body container found, length against its history, agreement with independent copies,
+    repeated lines; a verdict (ok, degraded, broken). Exits 1 when a site is not ok."""
+    with errors():
+        settings = load_settings(config, out=out_dir)
+        now = datetime.now(UTC)
+        start = _since(since, now) if since else None
+        names = [_known(name).name for name in site] if site else None
+        if history_days < 1:
+            raise UsageError(f"--history-days: {history_days}: give 1 or more")
+        path = settings.out / "catalog.sqlite"
+        if not path.is_file():
+            raise UsageError(f"{settings.out}: no catalog here: no scheduled run has written to it")
+        with Catalog(path) as catalog:
+            thresholds = Thresholds(history_days=history_days)
+            report = check_run(catalog, settings.out, now, since=start, sites=names, thresholds=thresholds,
+                               max_body=settings.max_body_bytes)  # fmt: skip
+    if as_json:
+        out.print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), markup=False)
+    elif not (quiet and not report.failed):  # --quiet (for cron) prints nothing when every site is ok
+        _print(report, [] if out_dir is None else ["--out", str(out_dir)], quiet)
+    raise typer.Exit(1 if report.failed else 0)
+
+
+def _since(value: str, now: datetime) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            return now - timedelta(seconds=parse_duration(value, "--since"))
+        except ConfigError:
+            raise UsageError(f"--since: {value!r} is not a date (2026-11-22), a time or a duration (36h)") from None
+    return moment.replace(tzinfo=moment.tzinfo or UTC)
+
+
+def _known(name: str) -> Site:
+    try:
+        return by_name(name)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+
+
+def _print(report: CheckReport, options: list[str], quiet: bool) -> None:
+    out.print(f"articles archived since {report.since.isoformat(timespec='minutes')}", markup=False)
+    out.print(
+        f"{'site':10} {'verdict':9} {'articles':>8} {'fallback':>8} {'length (usual)':>15} "
+        f"{'paragraphs (usual)':>18} {'outliers':>8} {'copies':>6} {'truncated':>9} {'leaked':>6} {'repeated':>8}",
+        markup=False,
+    )
+    for s in report.sites:
+        out.print(
+            f"{s.site:10} {s.verdict:9} {s.articles:>8} {s.fallback:>8} "
+            f"{_pair(s.median_chars, s.usual_chars):>15} {_pair(s.median_paragraphs, s.usual_paragraphs):>18} "
+            f"{s.outliers:>8} {s.compared:>6} {s.truncated:>9} {s.leaked:>6} {len(s.repeated):>8}",
+            markup=False,
+        )
+    for s in report.sites:
+        if not (quiet and s.verdict == OK):
+            _details(s, options)
+
+
+def _pair(value: int | None, usual: int | None) -> str:
+    return f"{'-' if value is None else value} ({'-' if usual is None else usual})"
+
+
+def _details(s: SiteCheck, options: list[str]) -> None:
+    if s.verdict == OK and not s.flagged and not s.unreadable:
+        return
+    out.print(f"\n{s.site}: {s.verdict}", markup=False)
+    for reason in s.reasons:
+        out.print(f"  - {reason}", markup=False)
+    if s.unreadable:
+        out.print(f"  - {s.unreadable} articles in the catalog have no readable text or JSON file", markup=False)
+    for r in s.repeated:
+        out.print(f"  repeated on {r.day.isoformat()} in {r.count} of {r.articles} articles: {r.line}", markup=False)
+    for flagged in s.flagged[:_SHOWN]:
+        command = shlex.join(["scraper", "snapshot", flagged.url, "--site", s.site, *options])
+        out.print(f"  {flagged.url}: {'; '.join(flagged.reasons)}\n    {command}", markup=False)
+    if len(s.flagged) > _SHOWN:
+        out.print(f"  ... and {len(s.flagged) - _SHOWN} more flagged articles (--json lists all)", markup=False)
+
+
+def snapshot(
+    url: Annotated[str, typer.Argument(help="The page's URL.", show_default=False)],
+    site: Annotated[str | None, typer.Option("--site", help="The site the page belongs to (a check).")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Fixture file stem (default: site-date-hash).")] = None,
+    fixtures: Annotated[Path, typer.Option("--fixtures", help="Fixture folder.")] = Path("tests/fixtures"),
+    connect_to: ConnectToOpt = None,
+    out_dir: OutOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Save a page (from the archive when the catalog has it, else fetched) as a test fixture:
+    <fixtures>/<site>/<name>.warc.gz and the expected JSON of today's adapter, to review and commit."""
+    with errors():
+        settings = with_connect_to(load_settings(config, out=out_dir), connect_to)
+        target = check_http(url)
+        adapter = site_for(target)
+        if site is not None and _known(site) is not adapter:
+            raise UsageError(f"{target}: the page belongs to {adapter.name}, not {site}")
+        if name is not None and not _NAME.fullmatch(name):
+            raise UsageError(f"--name: {name!r}: use letters, digits, '.', '_' and '-'")
+        try:
+            shot = take_snapshot(target, adapter, settings, fixtures, name)
+        except SnapshotError as exc:
+            err.print(f"failed: {exc}", markup=False)
+            raise typer.Exit(1) from None
+    out.print(f"{shot.warc}\n{shot.expected}", markup=False)
+    err.print(f"from {shot.source}; review the expected JSON by hand before committing it", markup=False)
+    if shot.article.fallback:
+        err.print("note: the adapter's body container is not on this page: the fixture test fails until it is")
+    elif adapter is GENERIC:
+        err.print("note: no adapter serves this host: the fixture tests the generic extractor", markup=False)
