@@ -42,7 +42,8 @@ def index(
                 failed += 1
                 err.print(f"failed: {done.problem}", markup=False)
             elif done.skipped:
-                err.print(f"skipped: {done.warc}: {done.problem}", markup=False)
+                if not quiet:  # indexed by a later call, once the run writing it has closed it
+                    err.print(f"skipped: {done.warc}: {done.problem}", markup=False)
             elif done.written:
                 written += 1
                 if not quiet:
