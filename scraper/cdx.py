@@ -19,7 +19,6 @@ from cdxj_indexer.main import CDXJIndexer
 
 from scraper.errors import ArchiveError, UsageError
 
-WARC_SUFFIXES = (".warc", ".warc.gz")
 INDEX_SUFFIX = ".cdxj"
 # what a replay tool can serve. Named here rather than left to cdxj-indexer's default list, which
 # the wacz package extends (with warcinfo) when it is imported into the same process.
@@ -57,10 +56,6 @@ def index_path(warc: Path) -> Path:
     return warc.with_name(warc.name + INDEX_SUFFIX)
 
 
-def is_warc(path: Path) -> bool:
-    return path.name.endswith(WARC_SUFFIXES)
-
-
 def is_open(warc: Path) -> bool:
     """A run marks the WARC it writes with ``<name>.open`` until the file is closed."""
     return warc.with_name(warc.name + ".open").exists()
@@ -91,21 +86,6 @@ def index_warc(path: Path) -> Path:
         temp.unlink(missing_ok=True)
         raise ArchiveError(f"{path}: cannot index: {type(exc).__name__}: {exc}") from exc
     return index
-
-
-def find_warcs(paths: Iterable[Path]) -> list[Path]:
-    """WARC files named, or found under folders named; a missing path is a UsageError."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and is_warc(p))
-        elif path.is_file() and is_warc(path):
-            found.append(path)
-        elif path.exists():
-            raise UsageError(f"{path}: not a WARC file (.warc or .warc.gz)")
-        else:
-            raise UsageError(f"{path}: no such file or folder")
-    return found
 
 
 def index_all(warcs: Iterable[Path], force: bool = False) -> Iterator[Indexed]:

@@ -12,6 +12,7 @@ from os import path as ospath
 from pathlib import Path
 
 from scraper import __version__, page
+from scraper.cdx import index_all
 from scraper.config import Settings
 from scraper.decode import decode_html
 from scraper.errors import StoreError, UsageError
@@ -21,10 +22,19 @@ from scraper.models import Article, Capture, Outcome, RecordRef, Rejected, RunRe
 from scraper.process import process
 from scraper.sites import Site, site_for
 from scraper.store import stem, write_article
-from scraper.warc import TEXT_FIELD, ReadProblem, Stored, WarcFile, new_warc_path, read_responses
+from scraper.warc import (
+    TEXT_FIELD,
+    WARC_SUFFIXES,
+    ReadProblem,
+    Stored,
+    WarcFile,
+    find_warcs,
+    is_warc,
+    new_warc_path,
+    read_responses,
+)
 
 OnStep = Callable[[Outcome], None]
-WARC_SUFFIXES = (".warc", ".warc.gz")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +42,7 @@ class BatchResult:
     warc: Path
     texts: Path
     report: RunReport
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +77,8 @@ def fetch_batch(urls: list[str], settings: Settings, on_step: OnStep = _ignore) 
                 outcome = extract_and_store(replace(fetched.final, record_id=ref.record_id), ref, final_stem)
             outcomes.append(outcome)
             on_step(outcome)
-    return BatchResult(warc_path, texts, RunReport(tuple(outcomes)))
+    notes = [f"not indexed: {i.warc}: {i.problem}" for i in index_all([warc_path]) if i.problem]  # for replay tools
+    return BatchResult(warc_path, texts, RunReport(tuple(outcomes)), tuple(notes))
 
 
 def archive_fetched(fetched: Fetched, warc: WarcFile, final_stem: Path | None, out: Path) -> RecordRef | None:
@@ -151,7 +163,7 @@ def parse_path(
     """Articles from a saved page: an HTML file, or every response record of a WARC file."""
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
-    if path.name.endswith(WARC_SUFFIXES):
+    if is_warc(path):
         for item in read_responses(path, path.name, max_body):
             if isinstance(item, ReadProblem):
                 yield item
@@ -165,18 +177,6 @@ def parse_path(
         raise UsageError(f"{path}: the page has no canonical link; pass --url")
     when = captured or datetime.fromtimestamp(path.stat().st_mtime, UTC)
     yield process(Capture(target, when, 200, (), body), site_for(target))
-
-
-def find_warcs(paths: list[Path]) -> list[Path]:
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.name.endswith(WARC_SUFFIXES)))
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise UsageError(f"{path}: no such file or folder")
-    return found
 
 
 def text_folder(out: Path, warc: Path) -> Path:

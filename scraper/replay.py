@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from scraper.cdx import Indexed, find_warcs, index_all
+from scraper.cdx import Indexed, index_all
 from scraper.errors import UsageError
+from scraper.warc import find_warcs
 
 COLLECTION = "archive"
 HOST = "127.0.0.1"  # replay is for the person at this machine; never on a public interface

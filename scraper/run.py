@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scraper.catalog import Catalog
+from scraper.cdx import index_all
 from scraper.config import Settings
 from scraper.discover import Link, candidates, feed_links, sitemap_links
 from scraper.fetch import Fetched, Fetcher
@@ -73,6 +74,7 @@ class RunResult:
     sites: dict[str, SiteReport]
     warc_files: tuple[Path, ...]
     interrupted: bool
+    notes: tuple[str, ...] = ()  # repairs of WARC files a killed run left open; files not indexed
 
     @property
     def failed(self) -> int:
@@ -82,14 +84,15 @@ class RunResult:
 def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_event: Callable[[str], None]) -> RunResult:
     root = settings.out
     with archive_lock(root), Catalog(root / "catalog.sqlite") as catalog:
-        for line in repair_unclosed(root / "warc"):  # a run killed while writing leaves a marker behind
-            on_event(f"repaired: {line}")
+        notes = [f"repaired: {line}" for line in repair_unclosed(root / "warc")]  # left open by a killed run
         run_id = catalog.start_run(datetime.now(UTC))
         shared = _Shared(settings, catalog, budget, on_event)
         with ThreadPoolExecutor(max_workers=max(1, len(sites)), thread_name_prefix="site") as pool:
             futures = {site.name: pool.submit(_SiteRun(site, shared).run) for site in sites}
             reports = {name: future.result() for name, future in futures.items()}
-        result = RunResult(reports, tuple(shared.warc_files), budget.stop.is_set())
+        # the run's WARC files are closed now: index them for replay tools (a failure is said, not fatal)
+        notes += [f"not indexed: {i.warc}: {i.problem}" for i in index_all(shared.warc_files) if i.problem]
+        result = RunResult(reports, tuple(shared.warc_files), budget.stop.is_set(), tuple(notes))
         status = "interrupted" if result.interrupted else ("failed" if result.failed else "ok")
         catalog.finish_run(run_id, datetime.now(UTC), status, {n: r.counts() for n, r in reports.items()})
     return result

@@ -16,7 +16,7 @@ import base64
 import hashlib
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
@@ -28,7 +28,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from scraper.errors import ArchiveError
+from scraper.errors import ArchiveError, UsageError
 from scraper.models import Capture, Exchange, RecordRef
 
 # Transfer-Encoding describes the wire, not the body kept (already de-chunked): renamed the way
@@ -36,6 +36,7 @@ from scraper.models import Capture, Exchange, RecordRef
 _RENAMED = {"transfer-encoding": "X-Archive-Orig-Transfer-Encoding"}
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+WARC_SUFFIXES = (".warc", ".warc.gz")
 TEXT_FIELD = "scraper-text"
 # what warcio raises on torn or corrupt input, beyond its own ArchiveLoadFailed
 _CORRUPT = (
@@ -73,6 +74,25 @@ class ReadProblem:
     path: str
     offset: int
     reason: str
+
+
+def is_warc(path: Path) -> bool:
+    return path.name.endswith(WARC_SUFFIXES)
+
+
+def find_warcs(paths: Iterable[Path]) -> list[Path]:
+    """WARC files named, or found under folders named; a missing path is a UsageError."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and is_warc(p))
+        elif path.is_file() and is_warc(path):
+            found.append(path)
+        elif path.exists():
+            raise UsageError(f"{path}: not a WARC file (.warc or .warc.gz)")
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    return found
 
 
 def warc_date(when: datetime) -> str:

@@ -14,6 +14,7 @@ from scraper import replay as replaying
 from scraper.cli.common import ConfigOpt, OutOpt, QuietOpt, err, errors
 from scraper.config import load_settings
 from scraper.errors import ArchiveError, UsageError
+from scraper.warc import find_warcs
 
 
 def register(app: typer.Typer) -> None:
@@ -37,7 +38,7 @@ def index(
     failed = written = current = 0
     with errors():
         targets = paths or [load_settings(config, out=out_dir).out / "warc"]
-        for done in cdx.index_all(cdx.find_warcs(targets), force=force):
+        for done in cdx.index_all(find_warcs(targets), force=force):
             if done.problem and not done.skipped:
                 failed += 1
                 err.print(f"failed: {done.problem}", markup=False)

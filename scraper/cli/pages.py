@@ -56,6 +56,8 @@ def fetch(
         with progress(len(targets), "fetching", quiet) as bar:
             result = pipeline.fetch_batch(targets, settings, step(bar, quiet))
     _summary("fetched", result.report)
+    for note in result.notes:
+        err.print(note, markup=False)
     if not quiet:
         err.print(f"WARC: {result.warc}\ntexts: {result.texts}", markup=False)
     raise typer.Exit(1 if result.report.failed else 0)

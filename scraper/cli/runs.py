@@ -51,6 +51,8 @@ def run(
         if not quiet:  # --quiet (for cron) prints nothing when all went well
             counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in figures.counts().items())
             err.print(f"{name}: {counts}", markup=False)
+    for note in result.notes:
+        err.print(note, markup=False)
     if result.interrupted:
         err.print("stopped early: the next run goes on from here", markup=False)
     if report is not None:
@@ -74,6 +76,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 def _write_report(path: Path, result: RunResult) -> None:
     data = {
         "interrupted": result.interrupted,
+        "notes": list(result.notes),
         "sites": {
             name: {**r.counts(), "failures": [f"{url}: {reason}" for url, reason in r.failures]}
             for name, r in result.sites.items()
