@@ -36,6 +36,7 @@ class Settings:
     backoff_max: float = 60.0
     retry_after_max: float = 300.0  # a longer Retry-After is not waited for: the URL fails
     connect_to: tuple[tuple[str, str], ...] = ()  # (origin, target origin)
+    allow_private_addresses: bool = False  # loopback, private, link-local hosts (connect_to targets always)
     jobs: int = 1
     warc_max_bytes: int = 1_000_000_000  # a run starts a new WARC file past this size
     delay: float = 1.0  # seconds between two requests to one host (robots.txt Crawl-delay may ask more)
@@ -59,6 +60,7 @@ _KEYS: dict[tuple[str, str], str] = {
     ("network", "backoff_max"): "backoff_max",
     ("network", "retry_after_max"): "retry_after_max",
     ("network", "connect_to"): "connect_to",
+    ("network", "allow_private_addresses"): "allow_private_addresses",
     ("reclean", "jobs"): "jobs",
     ("output", "warc_max_bytes"): "warc_max_bytes",
     ("politeness", "delay"): "delay",

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from scraper import __version__
-from scraper.cli import archive, pages, quality, runs, sites
+from scraper.cli import archive, pages, quality, runs, sites, verify
 from scraper.cli.common import out
 
 app = typer.Typer(
@@ -37,7 +37,7 @@ def _main(
     """Fetch news articles into WARC files and write their clean text beside them."""
 
 
-for _module in (pages, runs, sites, archive, quality):
+for _module in (pages, runs, sites, archive, quality, verify):
     _module.register(app)
 
 
