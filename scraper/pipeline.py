@@ -115,6 +115,11 @@ def reclean(paths: list[Path], settings: Settings, on_step: OnStep = _ignore) ->
     return RunReport(tuple(outcomes))
 
 
+def reclean_file(warc: Path, settings: Settings) -> list[Outcome]:
+    """Re-clean one WARC file in this process: the unit of work of a distributed re-clean."""
+    return [_reclean_task(task) for task in _tasks([warc], settings)]
+
+
 def _tasks(warcs: list[Path], settings: Settings) -> Iterator[_Task]:
     for warc in warcs:
         texts = text_folder(settings.out, warc)

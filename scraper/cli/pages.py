@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -23,6 +24,7 @@ from scraper.cli.common import (
     with_connect_to,
 )
 from scraper.config import load_settings
+from scraper.errors import UsageError
 from scraper.models import Article, Rejected, RunReport
 from scraper.store import article_fields
 from scraper.urls import check_http
@@ -77,6 +79,10 @@ def _read_urls(urls: list[str], from_file: Path | None) -> list[str]:
 def reclean(
     paths: Annotated[list[Path], typer.Argument(help="WARC files, or folders searched for them.")],
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes.")] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler (tcp://HOST:PORT): re-clean on its workers."),
+    ] = None,
     out_dir: OutOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
@@ -85,9 +91,20 @@ def reclean(
     with errors():
         settings = load_settings(config, out=out_dir, jobs=jobs)
         with progress(None, "re-cleaning", quiet) as bar:
-            report = pipeline.reclean(paths, settings, step(bar, quiet))
+            if scheduler:
+                report = _cluster(scheduler).reclean_on_cluster(paths, settings, scheduler, step(bar, quiet))
+            else:
+                report = pipeline.reclean(paths, settings, step(bar, quiet))
     _summary("re-cleaned", report)
     raise typer.Exit(1 if report.failed else 0)
+
+
+def _cluster(scheduler: str) -> ModuleType:
+    try:
+        from scraper import distributed  # an optional extra: imported only when asked for
+    except ImportError:
+        raise UsageError(f"--scheduler {scheduler}: Dask is not installed (pip install 'scraper[dask]')") from None
+    return distributed
 
 
 def _summary(verb: str, report: RunReport) -> None:
