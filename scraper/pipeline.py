@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import islice
 from os import path as ospath
 from pathlib import Path
 
@@ -147,19 +148,28 @@ def _reclean_task(task: _Task) -> Outcome:
 
 
 def _map(fn: Callable[[_Task], Outcome], tasks: Iterable[_Task], jobs: int) -> Iterator[Outcome]:
-    """``fn`` over ``tasks`` in order; with jobs > 1 in worker processes, a bounded window of
-    records in flight so a large archive streams through instead of loading into memory."""
+    """``fn`` over ``tasks`` in order; with jobs > 1 in worker processes, records sent in chunks
+    (one round trip per chunk, not per record) and a bounded window of chunks in flight, so a
+    large archive streams through instead of loading into memory."""
     if jobs <= 1:
         yield from map(fn, tasks)
         return
+    pending = iter(tasks)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        window: deque[Future[Outcome]] = deque()
-        for task in tasks:
-            window.append(pool.submit(fn, task))
-            if len(window) >= jobs * 16:
-                yield window.popleft().result()
+        window: deque[Future[list[Outcome]]] = deque()
+        while chunk := list(islice(pending, _CHUNK)):
+            window.append(pool.submit(_run_chunk, fn, chunk))
+            if len(window) >= jobs * 2:
+                yield from window.popleft().result()
         while window:
-            yield window.popleft().result()
+            yield from window.popleft().result()
+
+
+_CHUNK = 16  # records per task sent to a worker
+
+
+def _run_chunk(fn: Callable[[_Task], Outcome], chunk: list[_Task]) -> list[Outcome]:
+    return [fn(task) for task in chunk]
 
 
 def parse_path(

@@ -87,10 +87,11 @@ def atomic_write(path: Path, data: bytes) -> bool:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # No fsync: a text is derived from WARC records that are fsynced, and after a crash it can at
+        # worst be stale or empty, which `scraper verify` reports and a re-clean rewrites. (An fsync
+        # per file cost more than the extraction itself.)
         with open(temp, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(temp, path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
