@@ -51,7 +51,7 @@ class Thresholds:
     history_days: int = 14  # the history: this many days before the window
     min_history: int = 10  # fewer history articles: no length baseline
     min_window: int = 5  # fewer window articles: no median shift
-    min_spread: float = 0.15  # floor of the log spread, so a very regular site is not all outliers
+    min_spread: float = 0.25  # floor of the log spread (x1.28), so a very regular site is not all outliers
     outlier_z: float = 4.0  # robust z-score past which one article is an outlier
     outlier_share: float = 0.25  # of the window's articles: degraded
     shift: float = math.log(1.5)  # window median this far (x1.5) from the history's: degraded
@@ -132,9 +132,7 @@ class SiteCheck:
     unreadable: int = 0  # catalog rows whose text or JSON file could not be read
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(self).items()} | {
-            "repeated": [asdict(r) | {"day": r.day.isoformat()} for r in self.repeated]
-        }
+        return asdict(self) | {"repeated": [asdict(r) | {"day": r.day.isoformat()} for r in self.repeated]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,7 +402,7 @@ def _agreements(catalog: Catalog, root: Path, site: Site, texts: Sequence[Loaded
     rows = []
     for t in pending:
         with_lead = (replace(c, extras=(*c.extras, t.lead or "")) for c in copies.get(t.canonical, ()))
-        found[t.canonical] = tuple(compare(t.lines, c, th.missing_share) for c in with_lead)
+        found[t.canonical] = tuple(compare(t.lines, c, th.missing_share, t.title) for c in with_lead)
         rows.append(_row(t, site.name, encode_agreements(found[t.canonical])))
     return found, rows
 

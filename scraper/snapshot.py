@@ -44,16 +44,15 @@ from scraper.sites import Site
 from scraper.urls import canonical, url_hash
 from scraper.warc import Stored, WarcFile, read_responses
 
-_LD_JSON = "//script[contains(@type, 'ld+json')]"
+# a script's text ends at the first "</script" (HTML parsing rules), so a pattern finds them all
+# without parsing the whole page
+_LD_JSON = re.compile(r"<script\b[^>]*\btype\s*=\s*[\"']?application/ld\+json[^>]*>(.*?)</script", re.I | re.S)
 _FULL_TEXT = ("full-text", "fulltext", "encoded")  # rbc_news:/yandex:full-text, content:encoded
 _PRINT = re.compile(r"[/_.-]print(?:\.html?)?/?(?:$|[?#])|[?&]print=", re.I)
 _BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|br|div|li|h[1-6]|blockquote|tr)\b[^>]*>", re.I)
 _TAG = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»”]?\s+")
-# quotes, dashes, no-break spaces and ё vary between a page, its feed and its JSON-LD
-_SAME = str.maketrans({"«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "’": "'", "‘": "'",
-                       "–": "-", "—": "-", "\u00a0": " ", "ё": "е", "Ё": "Е"})  # fmt: skip
 _MIN_WORDS = 4  # shorter sentences and lines (a dateline, a byline) prove nothing either way
 _GRAM = 3  # word 3-grams: a sentence is "in" a text when most of its 3-grams are
 _DROPPED_HEADERS = frozenset(
@@ -72,7 +71,8 @@ class Loaded:
     canonical: str
     url: str
     archived_at: datetime
-    lines: tuple[str, ...]  # the body, one paragraph a line (the title is not in it)
+    title: str
+    lines: tuple[str, ...]  # the body, one paragraph a line
     fallback: bool
     text_sha256: str
     warc_file: str | None
@@ -98,12 +98,13 @@ def load_article(root: Path, row: ArticleRow) -> Loaded | None:
         meta = json.loads((root / row.json_path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    _title, _, body = raw.decode("utf-8", "replace").partition("\n\n")
+    title, _, body = raw.decode("utf-8", "replace").partition("\n\n")
     offset = meta.get("warc_offset")
     return Loaded(
         canonical=row.canonical,
         url=str(meta.get("url") or row.url),
         archived_at=row.archived_at,
+        title=title.strip(),
         lines=tuple(line for line in body.split("\n") if line.strip()),
         fallback=bool(meta.get("adapter_fallback")),
         text_sha256=str(meta.get("text_sha256") or hashlib.sha256(raw).hexdigest()),
@@ -124,7 +125,7 @@ def find_copies(
     found: dict[str, list[Copy]] = {}
     in_feeds: dict[str, Copy] = {}
     for name in dict.fromkeys([*(a.warc_file for a in articles if a.warc_file), *also]):
-        for stored in _responses(root / name, name, max_body):
+        for stored in _responses(root, name, max_body):
             capture = stored.capture
             key = at.get((name, stored.ref.offset))
             if key is not None:
@@ -139,8 +140,10 @@ def find_copies(
     return found
 
 
-def _responses(path: Path, name: str, max_body: int) -> Iterator[Stored]:
-    if path.is_file():  # a file moved away leaves its articles uncompared, not the check failed
+def _responses(root: Path, name: str, max_body: int) -> Iterator[Stored]:
+    path = root / name
+    # a file moved away leaves its articles uncompared, not the check failed; and only the archive is read
+    if path.is_file() and path.resolve().is_relative_to(root.resolve()):
         yield from (item for item in read_responses(path, name, max_body) if isinstance(item, Stored))
 
 
@@ -148,10 +151,9 @@ def json_ld_copies(capture: Capture) -> list[Copy]:
     """The first JSON-LD ``articleBody`` of the page, if any."""
     if not 200 <= capture.status < 300:
         return []
-    root = page.parse(decode_html(capture.body, capture.header("Content-Type")))
-    for node in page.select(root, _LD_JSON) if root is not None else ():
+    for script in _LD_JSON.findall(decode_html(capture.body, capture.header("Content-Type"))):
         try:
-            data = json.loads(getattr(node, "text", None) or "", strict=False)  # raw newlines do occur
+            data = json.loads(script, strict=False)  # not strict: raw line breaks in strings do occur
         except ValueError:
             continue
         for item in _objects(data):
@@ -176,6 +178,8 @@ def _objects(data: Any) -> Iterator[dict[str, Any]]:
 
 def feed_copies(body: bytes, site: Site) -> dict[str, Copy]:
     """Full-text items of an RSS or Atom feed, by the canonical URL of their link."""
+    if b"<!ENTITY" in body:  # no feed needs its own entities; expat's amplification limit is the second guard
+        return {}
     try:
         root = ElementTree.fromstring(body)  # bytes: expat reads the declared encoding itself
     except (ElementTree.ParseError, ValueError, LookupError):
@@ -230,7 +234,8 @@ class Agreement:
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(unicodedata.normalize("NFC", text).translate(_SAME).casefold())
+    """Lower-case words: quotes, dashes and spaces, which vary between copies, are no part of them."""
+    return _WORD.findall(unicodedata.normalize("NFC", text).casefold().replace("ё", "е"))
 
 
 def _grams(tokens: Sequence[str]) -> set[tuple[str, ...]]:
@@ -248,12 +253,12 @@ def sentences(paragraph: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(paragraph) if s.strip()]
 
 
-def compare(lines: Sequence[str], copy: Copy, truncated_at: float = 0.1) -> Agreement:
-    """Our body lines against a copy: truncated when the sentences of the copy that our text lacks
-    hold ``truncated_at`` of its words. Lines of ours that the copy (or its headline, description
-    or the article's lead, given in ``copy.extras``) lacks have leaked in."""
+def compare(lines: Sequence[str], copy: Copy, truncated_at: float = 0.1, title: str = "") -> Agreement:
+    """Our body lines against a copy: truncated when the sentences of the copy that our text (or
+    its title) lacks hold ``truncated_at`` of its words. Lines of ours that the copy (or its
+    headline, description or the article's lead, given in ``copy.extras``) lacks have leaked in."""
     ours = [words(line) for line in lines]
-    our_grams = set().union(*(_grams(t) for t in ours))
+    our_grams = set().union(_grams(words(title)), *(_grams(t) for t in ours))
     texts = [s for paragraph in copy.paragraphs for s in sentences(paragraph)]
     pieces = [words(s) for s in texts]
     missing = [i for i, t in enumerate(pieces) if len(t) >= _MIN_WORDS and not _found(t, our_grams)]
@@ -342,7 +347,7 @@ def _from_archive(url: str, site: Site, settings: Settings) -> tuple[Exchange, s
         row = catalog.article(canonical(url, site))
     if row is None or row.warc_file is None or row.warc_offset is None:
         return None
-    for stored in _responses(settings.out / row.warc_file, row.warc_file, settings.max_body_bytes):
+    for stored in _responses(settings.out, row.warc_file, settings.max_body_bytes):
         if stored.ref.offset == row.warc_offset:
             return _replayed(stored.capture), f"{row.warc_file} at offset {row.warc_offset}"
         if stored.ref.offset > row.warc_offset:

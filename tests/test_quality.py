@@ -256,6 +256,23 @@ def test_a_full_text_feed_item_is_a_copy(archive: Archive) -> None:
     assert "feed copy" in rbc.flagged[0].reasons[0]
 
 
+def test_an_archived_print_version_is_a_copy(archive: Archive) -> None:
+    url = url_of("kremlin", 7)
+    body = paragraphs(12, count=5)
+    at = DAY1 + timedelta(minutes=5)
+    archive.article("kremlin", url, at, page("kremlin", "Т", body[:4]))  # the last paragraph lost
+    printed = "".join(f"<p>{p}</p>" for p in body)
+    print_page = f"<html><head><title>Т</title></head><body><h1>Т</h1><div>{printed}</div></body></html>"
+    site = by_name("kremlin")
+    archive.warc("kremlin", at).write_exchange(
+        archive.exchange(f"{url}/print", at, print_page.encode()), metadata(site, at, None, archive.root)
+    )
+    archive.close()
+    (kremlin,) = check_run(archive.catalog, archive.root, DAY2, since=DAY1, sites=["kremlin"]).sites
+    assert kremlin.compared == 1 and kremlin.truncated == 1
+    assert "print copy" in kremlin.flagged[0].reasons[0]
+
+
 # --- the pure parts -------------------------------------------------------------------------
 
 
@@ -306,10 +323,13 @@ def test_json_ld_and_feed_copies_are_read_from_the_bytes() -> None:
     html = page("rbc", "T", ["a"], ["Первый абзац.", "Второй &amp; третий."])
     (copy,) = json_ld_copies(Capture("https://www.rbc.ru/x", DAY1, 200, (("Content-Type", "text/html"),), html))
     assert copy.source == "json-ld" and copy.paragraphs == ("Первый абзац.", "Второй & третий.")
-    bomb = (
-        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><r>&b;</r>'
-    )
-    assert feed_copies(bomb, by_name("rbc")) == {}
+    item = "<item><link>https://www.rbc.ru/politics/01/11/2026/1</link><content:encoded>{}</content:encoded></item>"
+    feed = '<?xml version="1.0"?>{}<rss xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>{}</channel></rss>'
+    plain = feed.format("", item.format("Первый абзац.&lt;p&gt;Второй абзац.")).encode()
+    (copy,) = feed_copies(plain, by_name("rbc")).values()
+    assert copy.source == "feed" and copy.paragraphs == ("Первый абзац.", "Второй абзац.")
+    bomb = '<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    assert feed_copies(feed.format(bomb, item.format("&b;")).encode(), by_name("rbc")) == {}
     assert feed_copies(b"not xml at all", by_name("rbc")) == {}
 
 
