@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from scraper.catalog import Catalog
-from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, QuietOpt, err, errors, out, with_connect_to
+from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, err, errors, out, with_connect_to
 from scraper.config import load_settings, parse_duration
 from scraper.errors import ConfigError, UsageError
 from scraper.quality import OK, CheckReport, SiteCheck, Thresholds, check_run
@@ -40,7 +40,9 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
     out_dir: OutOpt = None,
     config: ConfigOpt = None,
-    quiet: QuietOpt = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Nothing when every site is ok; else only the sites that are not.")
+    ] = False,
 ) -> None:
     """Per site: body container found, length against its history, agreement with independent copies,
     repeated lines; a verdict (ok, degraded, broken). Exits 1 when a site is not ok."""
