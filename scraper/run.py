@@ -24,10 +24,12 @@ from scraper.catalog import Catalog
 from scraper.cdx import index_all
 from scraper.config import Settings
 from scraper.discover import Link, candidates, feed_links, sitemap_links
+from scraper.errors import ScraperError
 from scraper.fetch import Fetched, Fetcher
 from scraper.limits import Budget, HostPacer, archive_lock
 from scraper.models import Exchange, RecordRef
 from scraper.pipeline import archive_fetched, extract_and_store, metadata, warcinfo
+from scraper.quality import CheckReport, check_run
 from scraper.robots import Robots
 from scraper.sites import Site, site_for
 from scraper.store import stem
@@ -75,6 +77,7 @@ class RunResult:
     warc_files: tuple[Path, ...]
     interrupted: bool
     notes: tuple[str, ...] = ()  # repairs of WARC files a killed run left open; files not indexed
+    quality: CheckReport | None = None  # the quality watch over the last 24 hours, after the run
 
     @property
     def failed(self) -> int:
@@ -95,6 +98,13 @@ def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_even
         result = RunResult(reports, tuple(shared.warc_files), budget.stop.is_set(), tuple(notes))
         status = "interrupted" if result.interrupted else ("failed" if result.failed else "ok")
         catalog.finish_run(run_id, datetime.now(UTC), status, {n: r.counts() for n, r in reports.items()})
+        try:  # a check that cannot be made is said, never a failed run
+            quality = check_run(
+                catalog, root, datetime.now(UTC), sites=[s.name for s in sites], max_body=settings.max_body_bytes
+            )
+            result = replace(result, quality=quality)
+        except ScraperError as exc:
+            result = replace(result, notes=(*result.notes, f"quality check not made: {exc}"))
     return result
 
 

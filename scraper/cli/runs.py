@@ -51,6 +51,9 @@ def run(
         if not quiet:  # --quiet (for cron) prints nothing when all went well
             counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in figures.counts().items())
             err.print(f"{name}: {counts}", markup=False)
+    for check in result.quality.sites if result.quality else ():
+        if check.verdict != "ok":  # printed even with --quiet: cron mails it
+            err.print(f"quality: {check.site} {check.verdict}: {'; '.join(check.reasons)}", markup=False)
     for note in result.notes:
         err.print(note, markup=False)
     if result.interrupted:
@@ -82,6 +85,7 @@ def _write_report(path: Path, result: RunResult) -> None:
             for name, r in result.sites.items()
         },
         "warc_files": [str(p) for p in result.warc_files],
+        "quality": result.quality.to_dict() if result.quality else None,
     }
     try:
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
