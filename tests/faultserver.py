@@ -103,6 +103,10 @@ class _Handler(BaseHTTPRequestHandler):
     stop: ClassVar[threading.Event]
     port: ClassVar[int]
 
+    def handle(self) -> None:
+        with suppress(ConnectionResetError, BrokenPipeError):  # a client killed mid-request is no news here
+            super().handle()
+
     def do_GET(self) -> None:
         self.hits.append(Hit(time.monotonic(), self.path, self.headers.get("Host", "")))
         self.counts[self.path] = self.counts.get(self.path, 0) + 1
@@ -441,11 +445,19 @@ def run_faults(**changes: object) -> Faults:
     return Faults(aliases=aliases, **changes)  # type: ignore[arg-type]
 
 
-def run_config(origin: str, sites: str = '["interfax", "kremlin"]', sitemaps: bool = True, **network: object) -> str:
+def run_config(
+    origin: str, sites: str = '["interfax", "kremlin"]', sitemaps: bool = True, delay: float = 0, **network: object
+) -> str:
     """config.toml for `scraper run --config`: the two sites, quick timeouts, every origin to ``origin``."""
-    values = {"timeout": 1, "total_timeout": 3, "retries": 1, "backoff": 0.2, "retry_after_max": 5} | network
+    values = {"timeout": 2, "total_timeout": 4, "retries": 1, "backoff": 0.2, "retry_after_max": 5} | network
     lines = ["[output]", 'dir = "out"', "[network]", *(f"{k} = {v}" for k, v in values.items())]
-    lines += ["[politeness]", "delay = 0", "[run]", f"sites = {sites}", f"use_sitemaps = {str(sitemaps).lower()}"]
+    lines += [
+        "[politeness]",
+        f"delay = {delay}",
+        "[run]",
+        f"sites = {sites}",
+        f"use_sitemaps = {str(sitemaps).lower()}",
+    ]
     lines += ["[network.connect_to]"]
     lines += [f'"{o}" = "{origin}"' for o in RUN_ORIGINS]
     return "\n".join(lines) + "\n"

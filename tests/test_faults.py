@@ -41,7 +41,7 @@ def server() -> Iterator[FaultServer]:
 def settings(origin: str, **changes: object) -> Settings:
     """The fault server's run settings (tests/faultserver.run_config), every run origin mapped to it."""
     mapped = tuple((o, origin) for o in faultserver.RUN_ORIGINS)
-    base = Settings(timeout=1, total_timeout=3, retries=1, backoff=0.2, retry_after_max=5, connect_to=mapped)
+    base = Settings(timeout=2, total_timeout=4, retries=1, backoff=0.2, retry_after_max=5, connect_to=mapped)
     return replace(base, **changes)  # type: ignore[arg-type]
 
 

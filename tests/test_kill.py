@@ -1,7 +1,8 @@
 """Crash safety: `scraper run` killed with SIGKILL at random moments, again and again, on one archive.
 
-Each round the feed grows by a few articles (every third about a megabyte, so that kills land in
-the middle of writing records too), a run starts and is killed at a random moment. After every
+Each round the feed grows by a few articles (every third some 3 MB of text that compresses poorly,
+so that kills land in the middle of writing records too), a run starts and is killed at a random
+moment. After every
 kill each WARC must read with warcio up to its last complete record (a torn record can only be the
 last one, in a file the run left marked open); the next run repairs it. At the end an unkilled run
 completes, and then every article is held exactly once, `scraper verify` is clean and warcio reads
@@ -28,7 +29,7 @@ from scraper.urls import canonical
 from scraper.verify import scan
 
 KILLS = int(os.environ.get("KILLS", "20"))
-GROWTH = 3  # articles added to the feed each round
+GROWTH = 4  # articles added to the feed each round; at 0.5 s apart, a run lasts some 4 s
 
 
 def _scraper_run(cwd: Path) -> subprocess.Popen[bytes]:
@@ -76,12 +77,12 @@ def test_runs_killed_at_random_moments_lose_and_double_nothing(tmp_path: Path) -
     warcs = tmp_path / "out" / "warc"
     articles, kills_landed, torn_seen = 6, 0, set[str]()
     with serve(faults) as server:
-        (tmp_path / "run.toml").write_text(run_config(server.origin, '["interfax"]', False, retries=0, timeout=5))
+        (tmp_path / "run.toml").write_text(run_config(server.origin, '["interfax"]', False, 0.5, retries=0, timeout=5))
         for round_ in range(KILLS):
             articles += GROWTH
             faults.aliases["/rss.asp"] = f"/feed/many?n={articles}"
             victim = _scraper_run(tmp_path)
-            moment = rng.uniform(1.0, 5.0)
+            moment = rng.uniform(1.0, 4.5)
             time.sleep(moment)
             kills_landed += victim.poll() is None
             victim.send_signal(signal.SIGKILL)
