@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -216,6 +217,23 @@ def test_a_run_through_every_fault_goes_on_and_says_why(tmp_path: Path) -> None:
     assert not Path("/tmp/scraper-escape").exists()
     check = subprocess.run([sys.executable, "-m", "scraper", "verify", "out"], cwd=tmp_path, capture_output=True)
     assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
+    _catalog_pointing_wrong_is_found(tmp_path / "out")
+
+
+def _catalog_pointing_wrong_is_found(out: Path) -> None:
+    with sqlite3.connect(out / "catalog.sqlite") as db:
+        canonical_, offset = db.execute(
+            "SELECT canonical, warc_offset FROM articles WHERE text_path IS NOT NULL ORDER BY canonical"
+        ).fetchone()
+        db.execute("UPDATE articles SET warc_offset = ? WHERE canonical = ?", (offset + 1, canonical_))
+        missing = db.execute("SELECT text_path FROM articles WHERE text_path IS NOT NULL AND canonical != ?",
+                             (canonical_,)).fetchone()[0]  # fmt: skip
+    (out / missing).unlink()
+    code, lines = verify(out)
+    assert code == 1 and len(lines) == 3, lines  # the text's JSON is checked too: its text is gone
+    assert any(f"catalog.sqlite: {canonical_}: points at " in line for line in lines), lines
+    assert any(line.endswith(f"{missing} is missing") for line in lines), lines
+    assert any("cannot be read" in line for line in lines), lines
 
 
 # --- scraper verify ------------------------------------------------------------------------------
