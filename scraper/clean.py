@@ -8,6 +8,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _SPACES = re.compile(r"[ \t\r\f\v\u200b\u2028\u2029\ufeff]+")
+# a line of nothing but tags is markup a broken page leaked as text (an unclosed <title> or
+# <textarea> makes the rest of the page its raw text), never a paragraph
+_ONLY_TAGS = re.compile(r"(?:\s*</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>)+\s*")
 _MONTHS_RU = {
     "января": 1, "февраля": 2, "марта": 3, "апреля": 4, "мая": 5, "июня": 6, "июля": 7,
     "августа": 8, "сентября": 9, "октября": 10, "ноября": 11, "декабря": 12,
@@ -29,7 +32,7 @@ def clean_lines(text: str, drop_lines: tuple[str, ...], title: str | None = None
     lines = []
     for raw in text.splitlines():
         line = _SPACES.sub(" ", raw).strip()
-        if line and not any(p.search(line) for p in patterns):
+        if line and not _ONLY_TAGS.fullmatch(line) and not any(p.search(line) for p in patterns):
             lines.append(line)
     if lines and title and _same(lines[0], title):
         lines.pop(0)

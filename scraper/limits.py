@@ -25,6 +25,10 @@ class Budget:
         self._lock = threading.Lock()
         self.stop = stop
 
+    def sleep(self, seconds: float) -> None:
+        """A wait (a retry's backoff, a Retry-After) that a stop request ends at once."""
+        self.stop.wait(seconds)
+
     def spent(self) -> bool:
         return self.stop.is_set() or (self._deadline is not None and time.monotonic() >= self._deadline)
 

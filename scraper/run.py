@@ -128,7 +128,7 @@ class _SiteRun:
         s = self.s
         try:
             with (
-                Fetcher(s) as fetcher,
+                Fetcher(s, sleep=self.shared.budget.sleep) as fetcher,
                 WarcSink(
                     s.out / "warc", s.out, self.site.name, s.warc_max_bytes, warcinfo(s), lambda: datetime.now(UTC)
                 ) as sink,
