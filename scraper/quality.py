@@ -2,137 +2,31 @@
 
 A site renames one class and the adapter starts keeping a news ticker or dropping half the body;
 these checks catch it from the archive alone. Per site, over the articles archived since a moment
-(the window) against those of the days before it (the history):
+(the window) against those of the days before it (the history): the share of fallback pages,
+length against the history, agreement with independent copies of the text (``scraper.copies``)
+and lines repeated across a day's articles; ``scraper.verdict`` judges the figures.
 
-- fallback: the share of pages whose body container was not found (``adapter_fallback``);
-- length: body length and paragraph count against the site's own history, on a log scale (news
-  items and transcripts of one site differ tenfold): an article far off is an outlier; a window
-  whose median moved is a shift;
-- copies: agreement with an independent copy of the text (JSON-LD ``articleBody``, a full-text
-  feed item, the print version; see ``scraper.snapshot``): sentences of the copy missing from our
-  text (truncation), lines of ours the copy does not have (leaked boilerplate);
-- repeated lines: a line in many of the site's articles of one day (a ticker, a "read also" block).
-
-The verdict per site is ok, degraded or broken. The figures and comparisons are pure functions;
-``check_run`` loads the data, keeps each article's figures in the catalog (a check after every run
-then reads only new texts), stores the verdicts and returns a ``CheckReport``.
+``check_run`` loads the data (``load_article``: each article's text and JSON files as a scheduled
+run wrote them), keeps each article's figures in the catalog (a check after every run then reads
+only new texts), stores the verdicts and returns a ``CheckReport``.
 """
 
 from __future__ import annotations
 
-import math
-import statistics
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from scraper.catalog import ArticleRow, Catalog, QualityRow
+from scraper.copies import Agreement, compare, decode_agreements, encode_agreements, find_copies
 from scraper.sites import GENERIC, Site, by_name
-from scraper.snapshot import (
-    Agreement,
-    Loaded,
-    compare,
-    decode_agreements,
-    encode_agreements,
-    find_copies,
-    load_article,
-    words,
-)
+from scraper.verdict import OK, RANK, Figures, Measured, SiteCheck, Thresholds, baseline, judge, repeated_lines
 
-OK, DEGRADED, BROKEN = "ok", "degraded", "broken"
-RANK = {OK: 0, DEGRADED: 1, BROKEN: 2}
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    history_days: int = 14  # the history: this many days before the window
-    min_history: int = 10  # fewer history articles: no length baseline
-    min_window: int = 5  # fewer window articles: no median shift
-    min_spread: float = 0.25  # floor of the log spread (x1.28), so a very regular site is not all outliers
-    outlier_z: float = 4.0  # robust z-score past which one article is an outlier
-    outlier_share: float = 0.25  # of the window's articles: degraded
-    shift: float = math.log(1.5)  # window median this far (x1.5) from the history's: degraded
-    shift_broken: float = math.log(3)  # x3 or /3: broken
-    fallback_degraded: float = 0.1
-    fallback_broken: float = 0.5
-    missing_share: float = 0.1  # of a copy's words missing from ours: the article is truncated
-    copies_degraded: float = 0.2  # share of compared articles truncated (or leaking): degraded
-    copies_broken: float = 0.5  # truncated: broken
-    min_flagged: int = 2  # a share judges a site only when at least this many articles are flagged
-    repeat_share: float = 0.3  # a line in this share of a day's articles is repeated
-    repeat_min: int = 3
-    repeat_min_chars: int = 12
-    max_compare: int = 400  # articles compared with copies per site and check; the rest next time
-
-
-@dataclass(frozen=True, slots=True)
-class Measured:
-    """One article of the window: its figures and how it agreed with its copies."""
-
-    url: str
-    archived_at: datetime
-    chars: int
-    paragraphs: int
-    fallback: bool
-    agreements: tuple[Agreement, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Spread:
-    median: float  # of log(1 + value)
-    spread: float  # 1.4826 * median absolute deviation: a standard deviation robust to outliers
-    n: int
-
-    @property
-    def usual(self) -> int:
-        return round(math.expm1(self.median))
-
-
-@dataclass(frozen=True, slots=True)
-class Baseline:
-    chars: Spread
-    paragraphs: Spread
-
-
-@dataclass(frozen=True, slots=True)
-class Repeated:
-    line: str
-    day: date
-    count: int  # articles of that day with the line
-    articles: int  # articles of that day
-
-
-@dataclass(frozen=True, slots=True)
-class Flagged:
-    url: str
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SiteCheck:
-    site: str
-    verdict: str
-    reasons: tuple[str, ...]  # why the verdict is not ok
-    articles: int  # in the window, with their files readable
-    history: int
-    fallback: int
-    median_chars: int | None  # of the window ...
-    usual_chars: int | None  # ... and of the history
-    median_paragraphs: int | None
-    usual_paragraphs: int | None
-    outliers: int
-    compared: int  # articles with an independent copy
-    truncated: int
-    leaked: int
-    repeated: tuple[Repeated, ...] = ()
-    flagged: tuple[Flagged, ...] = ()
-    unreadable: int = 0  # catalog rows whose text or JSON file could not be read
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"repeated": [asdict(r) | {"day": r.day.isoformat()} for r in self.repeated]}
+DEFAULTS = Thresholds()  # frozen: one instance serves every call
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,179 +53,8 @@ class CheckReport:
         }
 
 
-# --- length against the site's history -------------------------------------------------------
-
-
-def spread(values: Iterable[int], floor: float) -> Spread | None:
-    logs = [math.log1p(v) for v in values]
-    if not logs:
-        return None
-    middle = statistics.median(logs)
-    mad = statistics.median(abs(x - middle) for x in logs)
-    return Spread(middle, max(1.4826 * mad, floor), len(logs))
-
-
-Figures = tuple[int, int, bool]  # chars, paragraphs, fallback
-
-
-def baseline(history: Iterable[Figures], thresholds: Thresholds) -> Baseline | None:
-    """From (chars, paragraphs, fallback) of the history; fallback texts are no measure of the adapter."""
-    good = [(c, p) for c, p, fallback in history if not fallback]
-    if len(good) < thresholds.min_history:
-        return None
-    chars = spread((c for c, _ in good), thresholds.min_spread)
-    paragraphs = spread((p for _, p in good), thresholds.min_spread)
-    return Baseline(chars, paragraphs) if chars and paragraphs else None
-
-
-def outlier(article: Measured, base: Baseline, thresholds: Thresholds) -> str | None:
-    for name, value, usual in (
-        ("chars", article.chars, base.chars),
-        ("paragraphs", article.paragraphs, base.paragraphs),
-    ):
-        z = (math.log1p(value) - usual.median) / usual.spread
-        if abs(z) > thresholds.outlier_z:
-            return f"{value} {name}, the site's usual is {usual.usual}"
-    return None
-
-
-def shift(window: Spread | None, usual: Spread, thresholds: Thresholds) -> float:
-    """How far (in log units) the window's median moved from the history's; 0 when not significantly."""
-    if window is None or window.n < thresholds.min_window:
-        return 0.0
-    moved = window.median - usual.median
-    noise = 3 * 1.2533 * usual.spread / math.sqrt(window.n)  # 3 standard errors of a median
-    return moved if abs(moved) > max(noise, thresholds.shift) else 0.0
-
-
-# --- lines repeated across a day's articles --------------------------------------------------
-
-
-def repeated_lines(days: Mapping[date, Sequence[Sequence[str]]], thresholds: Thresholds) -> list[Repeated]:
-    """Lines found in many of one day's articles, most frequent first."""
-    found = []
-    for day, texts in sorted(days.items()):
-        counts: Counter[str] = Counter()
-        shown: dict[str, str] = {}
-        for lines in texts:
-            keys = {" ".join(words(line)): line for line in lines if len(line.strip()) >= thresholds.repeat_min_chars}
-            counts.update(keys.keys())
-            for key, line in keys.items():
-                shown.setdefault(key, line)
-        least = max(thresholds.repeat_min, math.ceil(thresholds.repeat_share * len(texts)))
-        found += [Repeated(shown[k], day, n, len(texts)) for k, n in counts.items() if k and n >= least]
-    return sorted(found, key=lambda r: (-r.count, r.day, r.line))
-
-
-# --- the verdict ----------------------------------------------------------------------------
-
-
-def judge(site: str, window: Sequence[Measured], base: Baseline | None, repeated: Sequence[Repeated],
-          history: int, thresholds: Thresholds = Thresholds()) -> SiteCheck:  # fmt: skip
-    """The site's verdict from its window's articles and its history's baseline."""
-    th = thresholds
-    flags: dict[str, list[str]] = {m.url: [] for m in window}
-    good = [m for m in window if not m.fallback]  # a fallback text measures trafilatura, not the adapter
-    chars, paragraphs = (
-        spread((m.chars for m in good), th.min_spread),
-        spread((m.paragraphs for m in good), th.min_spread),
-    )
-    found = _fallback(window, flags, th) + _copies(window, flags, th)
-    outliers = 0
-    if base is not None:
-        outliers = _outliers(good, base, flags, th)
-        if outliers >= th.min_flagged and outliers / len(window) >= th.outlier_share:
-            found.append((DEGRADED, f"{outliers} of {len(window)} articles are length outliers"))
-        found += _shifts(((" length", chars, base.chars), (" paragraph count", paragraphs, base.paragraphs)), th)
-    if repeated:
-        found.append((DEGRADED, f"{_count(len(repeated), 'line')} repeated across a day's articles"))
-    compared = [m for m in window if m.agreements]
-    return SiteCheck(
-        site=site, verdict=max((level for level, _ in found), key=RANK.__getitem__, default=OK),
-        reasons=tuple(why for level, why in found if level != OK), articles=len(window), history=history,
-        fallback=sum(m.fallback for m in window), median_chars=chars.usual if chars else None,
-        usual_chars=base.chars.usual if base else None, median_paragraphs=paragraphs.usual if paragraphs else None,
-        usual_paragraphs=base.paragraphs.usual if base else None, outliers=outliers, compared=len(compared),
-        truncated=sum(any(a.truncated for a in m.agreements) for m in compared),
-        leaked=sum(any(a.leaked for a in m.agreements) for m in compared), repeated=tuple(repeated),
-        flagged=tuple(Flagged(url, tuple(why)) for url, why in flags.items() if why),
-    )  # fmt: skip
-
-
-Found = list[tuple[str, str]]  # (level, why)
-
-
-def _fallback(window: Sequence[Measured], flags: dict[str, list[str]], th: Thresholds) -> Found:
-    missing = [m for m in window if m.fallback]
-    for m in missing:
-        flags[m.url].append("body container not found (fallback)")
-    if not missing:
-        return []
-    level = _level(len(missing) / len(window), th.fallback_degraded, th.fallback_broken, len(missing), 1)
-    return [(level, f"body container missing on {len(missing)} of {len(window)} pages")]
-
-
-def _outliers(good: Sequence[Measured], base: Baseline, flags: dict[str, list[str]], th: Thresholds) -> int:
-    count = 0
-    for m in good:
-        why = outlier(m, base, th)
-        if why:
-            count += 1
-            flags[m.url].append(f"length outlier: {why}")
-    return count
-
-
-def _shifts(pairs: Iterable[tuple[str, Spread | None, Spread]], th: Thresholds) -> Found:
-    found = []
-    for name, now, usual in pairs:
-        moved = shift(now, usual, th)
-        if moved and now is not None:
-            level = BROKEN if abs(moved) >= th.shift_broken else DEGRADED
-            found.append((level, f"median{name} {now.usual} against the usual {usual.usual}"))
-    return found
-
-
-def _copies(window: Sequence[Measured], flags: dict[str, list[str]], th: Thresholds) -> Found:
-    compared = [m for m in window if m.agreements]
-    truncated = leaking = 0
-    for m in compared:
-        if cut := next((a for a in m.agreements if a.truncated), None):
-            truncated += 1
-            share = f"{cut.missing_share:.0%}"
-            flags[m.url].append(f"truncated: {share} of the {cut.source} copy missing, e.g. «{_cut(cut.missing[0])}»")
-        if leak := next((a for a in m.agreements if a.leaked), None):
-            leaking += 1
-            lines = _count(len(leak.leaked), "line")
-            flags[m.url].append(f"leaked: {lines} not in the {leak.source} copy, e.g. «{_cut(leak.leaked[0])}»")
-    found = []
-    if truncated:
-        level = _level(truncated / len(compared), th.copies_degraded, th.copies_broken, truncated, th.min_flagged)
-        found.append((level, f"{truncated} of {len(compared)} compared articles truncated"))
-    if leaking:
-        level = _level(leaking / len(compared), th.copies_degraded, math.inf, leaking, th.min_flagged)
-        found.append((level, f"{leaking} of {len(compared)} compared articles carry lines their copy lacks"))
-    return found
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def _level(share: float, degraded: float, broken: float, count: int, least: int) -> str:
-    if count < least:
-        return OK
-    return BROKEN if share >= broken else DEGRADED if share >= degraded else OK
-
-
-def _cut(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# --- over the archive -----------------------------------------------------------------------
-
-
 def check_run(catalog: Catalog, out_root: Path, now: datetime, *, since: datetime | None = None,
-              sites: Sequence[str] | None = None, thresholds: Thresholds = Thresholds(),
+              sites: Sequence[str] | None = None, thresholds: Thresholds = DEFAULTS,
               max_body: int = 20_000_000) -> CheckReport:  # fmt: skip
     """Check every site of the catalog (or ``sites``) over the articles archived since ``since``
     (default: the 24 hours before ``now``); store each site's verdict and figures in the catalog."""
@@ -422,3 +145,47 @@ def _site(name: str) -> Site:
         return by_name(name)
     except KeyError:
         return GENERIC  # a site dropped from the registry: its copies are only JSON-LD and print ones
+
+
+# --- the articles as a scheduled run wrote them ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """One archived article's text as the run wrote it, and where its capture is."""
+
+    canonical: str
+    url: str
+    archived_at: datetime
+    title: str
+    lines: tuple[str, ...]  # the body, one paragraph a line
+    fallback: bool
+    text_sha256: str
+    warc_file: str | None
+    warc_offset: int | None
+    lead: str | None
+
+
+def load_article(root: Path, row: ArticleRow) -> Loaded | None:
+    """The row's text and JSON files, or None when either is missing or unreadable."""
+    if not row.text_path or not row.json_path or row.archived_at is None:
+        return None
+    try:
+        raw = (root / row.text_path).read_bytes()
+        meta = json.loads((root / row.json_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    title, _, body = raw.decode("utf-8", "replace").partition("\n\n")
+    offset = meta.get("warc_offset")
+    return Loaded(
+        canonical=row.canonical,
+        url=str(meta.get("url") or row.url),
+        archived_at=row.archived_at,
+        title=title.strip(),
+        lines=tuple(line for line in body.split("\n") if line.strip()),
+        fallback=bool(meta.get("adapter_fallback")),
+        text_sha256=str(meta.get("text_sha256") or hashlib.sha256(raw).hexdigest()),
+        warc_file=meta.get("warc_file") or row.warc_file,
+        warc_offset=offset if isinstance(offset, int) else row.warc_offset,
+        lead=meta.get("lead"),
+    )

@@ -17,24 +17,14 @@ from typer.testing import CliRunner
 
 from scraper.catalog import Catalog
 from scraper.cli import app
-from scraper.models import Exchange
+from scraper.copies import Copy, compare, feed_copies, json_ld_copies
+from scraper.models import Capture, Exchange
 from scraper.pipeline import extract_and_store, metadata
-from scraper.quality import (
-    BROKEN,
-    DEGRADED,
-    OK,
-    Measured,
-    Repeated,
-    Thresholds,
-    baseline,
-    check_run,
-    judge,
-    repeated_lines,
-)
+from scraper.quality import check_run
 from scraper.sites import by_name, site_for
-from scraper.snapshot import Copy, compare, feed_copies, json_ld_copies
 from scraper.store import stem
 from scraper.urls import canonical
+from scraper.verdict import BROKEN, DEGRADED, OK, Measured, Repeated, Thresholds, baseline, judge, repeated_lines
 from scraper.warc import Stored, WarcFile, new_warc_path, read_responses
 
 DAY1 = datetime(2026, 11, 21, 6, tzinfo=UTC)
@@ -318,8 +308,6 @@ def test_a_shift_of_the_median_length_judges_a_site() -> None:
 
 
 def test_json_ld_and_feed_copies_are_read_from_the_bytes() -> None:
-    from scraper.models import Capture
-
     html = page("rbc", "T", ["a"], ["Первый абзац.", "Второй &amp; третий."])
     (copy,) = json_ld_copies(Capture("https://www.rbc.ru/x", DAY1, 200, (("Content-Type", "text/html"),), html))
     assert copy.source == "json-ld" and copy.paragraphs == ("Первый абзац.", "Второй & третий.")

@@ -15,10 +15,11 @@ from scraper.catalog import Catalog
 from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, err, errors, out, with_connect_to
 from scraper.config import load_settings, parse_duration
 from scraper.errors import ConfigError, UsageError
-from scraper.quality import OK, CheckReport, SiteCheck, Thresholds, check_run
+from scraper.quality import CheckReport, check_run
 from scraper.sites import GENERIC, Site, by_name, site_for
 from scraper.snapshot import SnapshotError, take_snapshot
 from scraper.urls import check_http
+from scraper.verdict import OK, SiteCheck, Thresholds
 
 _SHOWN = 10  # flagged articles listed per site; --json lists them all
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
