@@ -12,7 +12,6 @@ A malformed document gives an empty or partial result, never an exception.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import io
 import re
 import zlib
@@ -23,8 +22,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
-from lxml import etree
 
+from scraper import page
 from scraper.sites.base import Site
 from scraper.urls import canonical
 
@@ -96,13 +95,13 @@ def sitemap_links(body: bytes, base_url: str) -> SitemapLinks:
     """The pages of a <urlset> (with news:publication_date or lastmod) or the sitemaps of a
     <sitemapindex>; a gzip-compressed body is decompressed (up to MAX_XML_BYTES)."""
     pages, sitemaps = [], []
-    for entry in _complete_entries(_safe_xml(body)):
+    for entry in page.complete_elements(_safe_xml(body), ("url", "sitemap")):
         url = _http_url(_child_text(entry, "loc"), base_url)
-        kind, parent = _local(entry), _local(entry.getparent())
+        kind, parent = page.local_name(entry), page.local_name(entry.getparent())
         if not url:
             continue
         if kind == "url" and parent == "urlset":
-            news = next((c for c in entry if _local(c) == "news"), None)
+            news = next((c for c in entry if page.local_name(c) == "news"), None)
             stamp = _child_text(news, "publication_date") if news is not None else ""
             pages.append(Link(url, _w3c_date(stamp or _child_text(entry, "lastmod"))))
         elif kind == "sitemap" and parent == "sitemapindex" and url != base_url:
@@ -194,35 +193,7 @@ def _w3c_date(text: str) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _complete_entries(xml: bytes) -> list[Any]:
-    """The <url> and <sitemap> elements whose end tag was read. Recovery gets the entries before
-    any damage, but it would also close a torn last entry with half its address: not that one."""
-    # a parser per call: lxml parsers must not be shared between threads
-    parser = etree.XMLPullParser(
-        events=("end",),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,  # libxml2's limits on depth and text size stay on
-        recover=True,
-        remove_comments=True,
-        remove_pis=True,
-        collect_ids=False,
-    )
-    with contextlib.suppress(etree.XMLSyntaxError):
-        parser.feed(xml)
-    entries = [element for _, element in parser.read_events() if _local(element) in ("url", "sitemap")]
-    with contextlib.suppress(etree.XMLSyntaxError):
-        parser.close()
-    return entries
-
-
-def _local(element: Any) -> str:
-    tag = getattr(element, "tag", None)  # None for no element; a function for comments and entities
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
 def _child_text(element: Any, name: str) -> str:
     """The text of the first child called ``name``; an unresolved entity stays as written (&x;)."""
-    child = next((c for c in element if _local(c) == name), None)
+    child = next((c for c in element if page.local_name(c) == name), None)
     return "".join(child.itertext()).strip() if child is not None else ""

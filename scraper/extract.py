@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import trafilatura
-from lxml.html import HtmlElement
 from trafilatura.settings import Document, Extractor
+
+from scraper.page import HtmlElement
 
 TRAFILATURA_VERSION: str = trafilatura.__version__
 

@@ -1,13 +1,16 @@
-"""The parsed page: the only module that touches lxml. Parse once, read metadata with XPath,
-drop what a site marks as boilerplate, and narrow to the body container."""
+"""Parsed documents: the only module that imports lxml. An HTML page is parsed once, its metadata
+read with XPath, what a site marks as boilerplate dropped, and the body container narrowed to;
+a sitemap's XML is read element by element, safely, for discovery."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import lru_cache
+from typing import Any
 
 from lxml import etree, html
-from lxml.html import HtmlElement
+from lxml.html import HtmlElement as HtmlElement  # the element type, for the modules that take one
 
 # lxml refuses text that carries its own encoding declaration, and NUL or other C0 controls.
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -158,3 +161,25 @@ def _inline_only(element: HtmlElement) -> bool:
 
 def canonical_url(root: HtmlElement) -> str | None:
     return first(root, ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"))
+
+
+def complete_elements(xml: bytes, names: tuple[str, ...]) -> list[Any]:
+    """The elements with these local names whose end tag was read. Recovery keeps the elements
+    before any damage, but it would also close a torn last one with half its text: not that one.
+    No entities are resolved, no DTD or network is touched, libxml2's size limits stay on."""
+    # a parser per call: lxml parsers must not be shared between threads
+    parser = etree.XMLPullParser(
+        events=("end",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+        recover=True, remove_comments=True, remove_pis=True, collect_ids=False,
+    )  # fmt: skip
+    with contextlib.suppress(etree.XMLSyntaxError):
+        parser.feed(xml)
+    found = [element for _, element in parser.read_events() if local_name(element) in names]
+    with contextlib.suppress(etree.XMLSyntaxError):
+        parser.close()
+    return found
+
+
+def local_name(element: Any) -> str:
+    tag = getattr(element, "tag", None)  # None for no element; a function for comments and entities
+    return etree.QName(tag).localname if isinstance(tag, str) else ""

@@ -175,6 +175,8 @@ def load_article(root: Path, row: ArticleRow) -> Loaded | None:
         meta = json.loads((root / row.json_path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    if not isinstance(meta, dict):  # valid JSON, but not an article's metadata
+        return None
     title, _, body = raw.decode("utf-8", "replace").partition("\n\n")
     offset = meta.get("warc_offset")
     return Loaded(

@@ -386,3 +386,11 @@ def test_a_catalog_of_the_first_schema_gains_the_quality_tables(tmp_path: Path) 
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2
     db.close()
+
+
+def test_a_json_file_that_is_not_an_object_is_skipped_not_a_crash(archive: Archive) -> None:
+    day_of_articles(archive, DAY1, per_site=2)
+    row = next(iter(archive.catalog.articles("rbc")))
+    (archive.root / str(row.json_path)).write_text("[]\n", encoding="utf-8")
+    report = check_run(archive.catalog, archive.root, DAY2, since=DAY1)
+    assert next(s for s in report.sites if s.site == "rbc").articles == 1
