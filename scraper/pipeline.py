@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from itertools import islice
 from os import path as ospath
 from pathlib import Path
 
@@ -26,13 +25,16 @@ from scraper.store import stem, write_article
 from scraper.warc import (
     TEXT_FIELD,
     WARC_SUFFIXES,
+    WHOLE,
     ReadProblem,
+    Span,
     Stored,
     WarcFile,
     find_warcs,
     is_warc,
     new_warc_path,
     read_responses,
+    spans,
 )
 
 OnStep = Callable[[Outcome], None]
@@ -108,31 +110,37 @@ def extract_and_store(capture: Capture, ref: RecordRef, text_stem: Path) -> Outc
 
 def reclean(paths: list[Path], settings: Settings, on_step: OnStep = _ignore) -> RunReport:
     """Re-extract every response record of the WARC files with today's adapters. No network."""
-    tasks = _tasks(find_warcs(paths), settings)
+    warcs = find_warcs(paths)
+    if settings.jobs <= 1:
+        done: Iterator[Outcome] = map(_reclean_task, _tasks(warcs, settings))
+    else:
+        done = _in_workers(warcs, settings)
     outcomes = []
-    for outcome in _map(_reclean_task, tasks, settings.jobs):
+    for outcome in done:
         outcomes.append(outcome)
         on_step(outcome)
     return RunReport(tuple(outcomes))
 
 
-def reclean_file(warc: Path, settings: Settings) -> list[Outcome]:
-    """Re-clean one WARC file in this process: the unit of work of a distributed re-clean."""
-    return [_reclean_task(task) for task in _tasks([warc], settings)]
+def reclean_file(warc: Path, settings: Settings, span: Span = WHOLE) -> list[Outcome]:
+    """Re-clean one WARC file (or a span of it, from ``warc.spans``) in this process: the unit of
+    work of the worker processes and of a distributed re-clean. Spans of one file, re-cleaned in
+    any order or place, write the same files as the whole file."""
+    return [_reclean_task(task) for task in _tasks([warc], settings, span)]
 
 
-def _tasks(warcs: list[Path], settings: Settings) -> Iterator[_Task]:
+def _tasks(warcs: list[Path], settings: Settings, span: Span = WHOLE) -> Iterator[_Task]:
     for warc in warcs:
         texts = text_folder(settings.out, warc)
         relative = _relative(warc, settings.out)
-        for ordinal, item in enumerate(read_responses(warc, relative, settings.max_body_bytes)):
+        for item in read_responses(warc, relative, settings.max_body_bytes, span):
             if isinstance(item, ReadProblem):
                 yield _Task(item, texts)
                 continue
             said = item.text_stem
             safe = said is not None and _SAFE_STEM.fullmatch(said) is not None
-            # a WARC of another tool has no such field: its records are numbered in file order
-            where = settings.out / said if safe and said else texts / stem(ordinal, item.capture.url)
+            # a WARC of another tool has no such field: its responses are numbered in file order
+            where = settings.out / said if safe and said else texts / stem(item.ordinal, item.capture.url)
             yield _Task(item, where)
 
 
@@ -147,29 +155,23 @@ def _reclean_task(task: _Task) -> Outcome:
     return extract_and_store(capture, item.ref, task.text_stem)
 
 
-def _map(fn: Callable[[_Task], Outcome], tasks: Iterable[_Task], jobs: int) -> Iterator[Outcome]:
-    """``fn`` over ``tasks`` in order; with jobs > 1 in worker processes, records sent in chunks
-    (one round trip per chunk, not per record) and a bounded window of chunks in flight, so a
-    large archive streams through instead of loading into memory."""
-    if jobs <= 1:
-        yield from map(fn, tasks)
-        return
-    pending = iter(tasks)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+_SPAN = 16  # HTTP responses per task sent to a worker: ~80 ms of work, so the last task ends soon
+
+
+def _in_workers(warcs: list[Path], settings: Settings) -> Iterator[Outcome]:
+    """Outcomes in file order, the work done by ``settings.jobs`` worker processes. Each worker
+    reads its own span of a file: this process only cuts files into spans (``warc.spans``: gzip
+    framing, no parsing), so it leaves the cores to the workers. A bounded window of spans in
+    flight lets a large archive stream through instead of loading into memory."""
+    parts = ((warc, span) for warc in warcs for span in spans(warc, _SPAN))
+    with ProcessPoolExecutor(max_workers=settings.jobs) as pool:
         window: deque[Future[list[Outcome]]] = deque()
-        while chunk := list(islice(pending, _CHUNK)):
-            window.append(pool.submit(_run_chunk, fn, chunk))
-            if len(window) >= jobs * 2:
+        for warc, span in parts:
+            window.append(pool.submit(reclean_file, warc, settings, span))
+            if len(window) >= settings.jobs * 2:
                 yield from window.popleft().result()
         while window:
             yield from window.popleft().result()
-
-
-_CHUNK = 16  # records per task sent to a worker
-
-
-def _run_chunk(fn: Callable[[_Task], Outcome], chunk: list[_Task]) -> list[Outcome]:
-    return [fn(task) for task in chunk]
 
 
 def parse_path(

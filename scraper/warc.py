@@ -6,8 +6,10 @@ identical to an earlier capture), a ``request``, and a ``metadata`` record concu
 Each exchange is flushed and fsynced before the writer returns, so every returned ``RecordRef``
 is on disk whatever a later crash leaves behind. ``WarcSink`` starts a new file past a size.
 
-Reading: ``read_responses`` streams the response records of a file as ``Stored`` captures; a bad
-record is reported as a ``ReadProblem`` that says where, and reading goes on where it can.
+Reading: ``read_responses`` streams the response records of a file (or of a ``Span`` of it) as
+``Stored`` captures; a bad record is reported as a ``ReadProblem`` that says where, and reading goes
+on where it can. ``spans`` cuts a file into spans cheaply, so that several processes can each read
+their own share of one file.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -67,6 +70,21 @@ class Stored:
     ref: RecordRef
     text_stem: str | None  # from the metadata record: where the capture's text goes
     truncated: str | None = None  # the record's WARC-Truncated reason
+    ordinal: int = 0  # its place among the HTTP response records of the file, from 0
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """The whole records of a WARC file in bytes [start, stop) (``stop`` None: to the end), cut only
+    before an HTTP response so that each response keeps its metadata record; ``first`` is the
+    number of HTTP responses before ``start``, where the span's ordinals begin."""
+
+    start: int = 0
+    stop: int | None = None
+    first: int = 0
+
+
+WHOLE = Span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,48 +364,163 @@ def _parse_date(value: str | None) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def read_responses(path: Path, relative_name: str, max_body: int) -> Iterator[Stored | ReadProblem]:
-    """Every response record with an HTTP payload, in file order, bodies decoded and capped."""
+def read_responses(path: Path, relative_name: str, max_body: int, span: Span = WHOLE) -> Iterator[Stored | ReadProblem]:
+    """Every response record with an HTTP payload, in file order, bodies decoded and capped; with
+    a span, those of its records only (a span from ``spans``, or any cut at a record's start)."""
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
-        yield ReadProblem(str(path), 0, exc.strerror or str(exc))
+        yield ReadProblem(str(path), span.start, exc.strerror or str(exc))
         return
     with fh:
-        yield from _iterate(fh, path, relative_name, max_body)
+        stop = os.fstat(fh.fileno()).st_size if span.stop is None else span.stop
+        fh.seek(span.start)
+        yield from _iterate(_Bounded(fh, span.start, stop), path, relative_name, max_body, span)
 
 
-def _iterate(fh: BinaryIO, path: Path, relative_name: str, max_body: int) -> Iterator[Stored | ReadProblem]:
+class _Bounded:
+    """A file read from ``start`` up to ``stop`` only: warcio takes the span's end for the end of
+    the file, and its offsets stay those of the file (it asks ``tell`` where it began)."""
+
+    def __init__(self, fh: BinaryIO, start: int, stop: int) -> None:
+        self._fh, self._pos, self.stop = fh, start, stop
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        left = max(self.stop - self._pos, 0)
+        data = self._fh.read(left if size < 0 else min(size, left))
+        self._pos += len(data)
+        return data
+
+
+def _iterate(fh: _Bounded, path: Path, relative_name: str, max_body: int, span: Span) -> Iterator[Stored | ReadProblem]:
     # check_digests=True records digest failures on the record instead of raising, so one bad
     # record is reported and skipped while the records after it are still read
     records = ArchiveIterator(fh, check_digests=True)
     held: Stored | None = None  # a response waits for the metadata record that says where its text goes
-    offset = end = 0
+    ordinal = span.first  # every HTTP response counts, a damaged one too, as ``spans`` counts them
+    end = span.start
     try:
         for record in records:
             body = record.content_stream().read(max_body) if record.rec_type == "response" else b""
             offset = records.get_record_offset()  # only valid once the payload was read
             end = offset + records.get_record_length()
-            problem = _problem(record)
-            if problem:
+            response = record.rec_type == "response" and record.http_headers is not None
+            if problem := _problem(record):
                 yield ReadProblem(str(path), offset, problem)
-            elif record.rec_type == "response" and record.http_headers is not None:
-                if held is not None:
-                    yield held
-                held = _stored(record, body, relative_name, offset)
+            elif response:
+                yield from (held,) if held is not None else ()
+                held = _stored(record, body, relative_name, offset, ordinal)
             elif record.rec_type == "metadata" and held is not None and _concurrent(record, held):
                 stem = _parse_fields(record.content_stream().read(65536)).get(TEXT_FIELD)
-                yield Stored(held.capture, held.ref, stem, held.truncated)
+                yield replace(held, text_stem=stem)
                 held = None
+            ordinal += response
     except _CORRUPT as exc:
         yield from (held,) if held is not None else ()
-        yield ReadProblem(str(path), end, f"corrupt record, rest of file skipped: {exc}")
+        rest = "rest of file skipped" if span.stop is None else f"skipped up to offset {span.stop}"
+        yield ReadProblem(str(path), end, f"corrupt record, {rest}: {exc}")
         return
     if held is not None:
         yield held
-    size = os.fstat(fh.fileno()).st_size
-    if end < size:
-        yield ReadProblem(str(path), end, f"torn record at the end of the file ({size - end} bytes) skipped")
+    if end < fh.stop:
+        yield ReadProblem(str(path), end, f"torn record at the end of the file ({fh.stop - end} bytes) skipped")
+
+
+def spans(path: Path, responses: int) -> Iterator[Span]:
+    """The file cut into spans of ``responses`` HTTP responses each, from its gzip framing and WARC
+    headers alone (a twentieth of the cost of reading the records). From the first record this
+    cannot vouch for (one not in a gzip member of its own, a torn member, an odd header) to the end
+    of the file is one span, read as a whole file would be; a file that will not open is one span."""
+    start = first = seen = 0
+    try:
+        with open(path, "rb") as fh:
+            for offset, response in _members(fh.fileno()):
+                if response and seen - first == responses:
+                    yield Span(start, offset, first)
+                    start, first = offset, seen
+                seen += response
+    except OSError:
+        pass  # reading the span says what is wrong with the file
+    yield Span(start, None, first)
+
+
+_MAGIC = b"\x1f\x8b\x08"  # how a gzip member starts: ID1, ID2, deflate
+_SCAN_BLOCK, _HEAD = 1 << 20, 1 << 14  # bytes searched at a time; the most of a record read for its header
+
+
+def _members(fd: int) -> Iterator[tuple[int, bool]]:
+    """(offset, is it an HTTP response) of each gzip member that holds one whole WARC record, up to
+    the first that does not, found without inflating them: at a member's start, gzip magic bytes
+    that inflate to a WARC header; at its end, a gzip trailer whose size is that record's (header,
+    CRLF, block, two CRLF), followed by the next such start. Magic bytes inside compressed data
+    inflate to no WARC header and are passed over; a size that does not match ends the scan."""
+    record, start = _record_at(fd, 0), 0
+    if record is None:
+        return
+    for offset in _magic(fd):
+        found = _record_at(fd, offset)
+        if found is None:
+            continue
+        if int.from_bytes(os.pread(fd, 4, offset - 4), "little") != record[0] % (1 << 32):
+            return
+        yield start, record[1]
+        start, record = offset, found
+
+
+def _magic(fd: int) -> Iterator[int]:
+    offset = 0
+    while block := os.pread(fd, _SCAN_BLOCK + len(_MAGIC) - 1, offset):
+        at = block.find(_MAGIC, 1 if offset == 0 else 0)
+        while 0 <= at < _SCAN_BLOCK:
+            yield offset + at
+            at = block.find(_MAGIC, at + 1)
+        offset += _SCAN_BLOCK
+
+
+def _record_at(fd: int, offset: int) -> tuple[int, bool] | None:
+    """(size, is it an HTTP response) of the WARC record a gzip member at ``offset`` starts with,
+    inflating no more of it than its header; None if no WARC header is there."""
+    inflater, head, read = zlib.decompressobj(31), b"", offset
+    try:
+        while b"\r\n\r\n" not in head and len(head) < _HEAD and b"WARC/1."[: len(head)] == head[:7]:
+            data = inflater.unconsumed_tail or os.pread(fd, 2048, read)
+            read += 0 if inflater.unconsumed_tail else len(data)
+            out = inflater.decompress(data, 2048)
+            if not out and (inflater.eof or not data):
+                return None
+            head += out
+    except zlib.error:
+        return None
+    return _record_kind(head)
+
+
+def _record_kind(head: bytes) -> tuple[int, bool] | None:
+    """(size, is it an HTTP response: the test warcio applies before it parses HTTP headers) of the
+    record whose start is ``head``, or None when that is not a plain WARC header."""
+    end = head.find(b"\r\n\r\n") + 2  # the header, each line ending in CRLF
+    if not head.startswith(b"WARC/1.") or end < 2 or _FOLDED.search(head, 0, end):
+        return None  # folded header lines are left to warcio
+    length = _LENGTH.search(head, 0, end)
+    if length is None:
+        return None
+    kind, uri = _TYPE.search(head, 0, end), _URI.search(head, 0, end)
+    target = uri[1] if uri else b""
+    if target.startswith(b"<") and target.endswith(b">"):
+        target = target[1:-1]  # as warcio reads what some tools write
+    response = kind is not None and kind[1] == b"response" and target.startswith((b"http:", b"https:"))
+    return end + 2 + int(length[1]) + 4, response and int(length[1]) > 0
+
+
+def _field(name: bytes) -> re.Pattern[bytes]:
+    return re.compile(rb"\r\n(?i:" + name + rb"):[ \t]*([^\r\n]*?)[ \t]*\r\n")
+
+
+_FOLDED = re.compile(rb"\r\n[ \t]")
+_LENGTH = re.compile(rb"\r\n(?i:content-length):[ \t]*(\d+)[ \t]*\r\n")
+_TYPE, _URI = _field(b"warc-type"), _field(b"warc-target-uri")
 
 
 def _problem(record: Any) -> str | None:
@@ -402,7 +535,7 @@ def _concurrent(record: Any, held: Stored) -> bool:
     return bool(record.rec_headers.get_header("WARC-Concurrent-To") == held.ref.record_id)
 
 
-def _stored(record: Any, body: bytes, relative_name: str, offset: int) -> Stored:
+def _stored(record: Any, body: bytes, relative_name: str, offset: int, ordinal: int) -> Stored:
     headers = record.rec_headers
     capture = Capture(
         url=headers.get_header("WARC-Target-URI") or "",
@@ -413,4 +546,4 @@ def _stored(record: Any, body: bytes, relative_name: str, offset: int) -> Stored
         record_id=headers.get_header("WARC-Record-ID"),
     )
     ref = RecordRef(relative_name, capture.record_id or "", offset, headers.get_header("WARC-Payload-Digest"))
-    return Stored(capture, ref, None, headers.get_header("WARC-Truncated"))
+    return Stored(capture, ref, None, headers.get_header("WARC-Truncated"), ordinal)
