@@ -42,8 +42,7 @@ from scraper import __version__  # noqa: E402
 from scraper.catalog import Catalog  # noqa: E402
 from scraper.sites import site_for  # noqa: E402
 from scraper.urls import canonical  # noqa: E402
-from scraper.verify import scan  # noqa: E402
-from scraper.warc import ReadProblem, read_responses  # noqa: E402
+from scraper.warc import ReadProblem, check_records, read_responses  # noqa: E402
 
 FAULTS = {"stall_seconds": 30.0, "drip_seconds": 60, "bomb_mib": 2048}
 NETWORK = {"timeout": 2, "total_timeout": 5, "retries": 1, "backoff": 0.5, "retry_after_max": 10}
@@ -328,7 +327,7 @@ def kill_rows(work: Path, count: int, seed: int) -> list[str]:
 
 
 def _torn(warc: Path) -> bool:
-    return any(isinstance(item, str) for item in scan(warc))
+    return any(isinstance(item, ReadProblem) for item in check_records(warc))
 
 
 def _repair_row(folder: Path, out: Path, texts: list[Path]) -> str:
@@ -336,7 +335,7 @@ def _repair_row(folder: Path, out: Path, texts: list[Path]) -> str:
     next run must cut it off, keep it beside the file, say so, and leave the archive sound."""
     warc = max((out / "warc").glob("*.warc.gz"), key=lambda w: w.stat().st_size)
     data = warc.read_bytes()
-    last = [r.offset for r in scan(warc) if not isinstance(r, str)][-1]
+    last = [r.offset for r in check_records(warc) if not isinstance(r, ReadProblem)][-1]
     warc.write_bytes(data + data[last : last + (len(data) - last) // 2])  # a record's first half, as a kill leaves
     warc.with_name(warc.name + ".open").touch()
     with faultserver.serve(Faults(aliases={"/rss.asp": "/feed/empty"})) as server:

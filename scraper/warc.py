@@ -41,6 +41,7 @@ REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-d
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 WARC_SUFFIXES = (".warc", ".warc.gz")
 TEXT_FIELD = "scraper-text"
+_FAILED = re.compile(r"^(block|payload) digest failed:? ")
 # what warcio raises on torn or corrupt input, beyond its own ArchiveLoadFailed
 _CORRUPT = (
     ArchiveLoadFailed,
@@ -547,3 +548,78 @@ def _stored(record: Any, body: bytes, relative_name: str, offset: int, ordinal: 
     )
     ref = RecordRef(relative_name, capture.record_id or "", offset, headers.get_header("WARC-Payload-Digest"))
     return Stored(capture, ref, None, headers.get_header("WARC-Truncated"), ordinal)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCheck:
+    """One record as `scraper verify` sees it: where it is, what it is, what is wrong with it."""
+
+    offset: int
+    rec_type: str
+    record_id: str
+    payload_digest: str | None
+    problems: tuple[str, ...] = ()
+
+
+def check_records(path: Path) -> Iterator[RecordCheck | ReadProblem]:
+    """Every record of a WARC file with its block and payload digests checked by warcio, then a
+    ``ReadProblem`` where the file does not end with a complete record."""
+    end = 0
+    with open(path, "rb") as fh:
+        records = ArchiveIterator(fh, check_digests=True)
+        try:
+            for record in records:
+                records.read_to_end(record)
+                offset = records.get_record_offset()
+                end = offset + records.get_record_length()
+                yield _check(record, offset)
+        except _CORRUPT as exc:
+            yield ReadProblem(str(path), end, f"corrupt record, rest of file not read: {exc}")
+            return
+        fh.seek(0)
+        if path.name.endswith(".gz"):
+            whole = _end_of_complete_members(fh)
+        else:
+            end = whole = _end_of_plain(fh, end)
+        size = os.fstat(fh.fileno()).st_size
+    if min(end, whole) < size:
+        yield ReadProblem(str(path), min(end, whole), f"torn last record ({size - min(end, whole)} bytes)")
+
+
+def _end_of_plain(fh: BinaryIO, end: int) -> int:
+    """An uncompressed file may carry the last record's closing blank lines past its length."""
+    fh.seek(end)
+    rest = fh.read(8)
+    return end + len(rest) if not rest.strip(b"\r\n") else end
+
+
+def record_at(path: Path, offset: int) -> RecordCheck | ReadProblem:
+    """The record that starts at ``offset``, digests checked, or why there is none."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            records = ArchiveIterator(fh, check_digests=True)
+            record = next(iter(records), None)
+            if record is None:
+                return ReadProblem(str(path), offset, "no record there")
+            records.read_to_end(record)
+    except _CORRUPT:
+        return ReadProblem(str(path), offset, "no whole record starts there")
+    if record.format != "warc" or not record.rec_type:
+        return ReadProblem(str(path), offset, "no whole record starts there")
+    return _check(record, offset)
+
+
+def _check(record: Any, offset: int) -> RecordCheck:
+    headers = record.rec_headers
+    if record.format != "warc" or not record.rec_type:
+        return RecordCheck(offset, record.rec_type or "", "", None, ("not a WARC record",))
+    # warcio says "payload digest failed sha1:..."; said here in the words of the rest of the tool
+    problems = tuple(_FAILED.sub(r"\1 digest does not match: ", p) for p in record.digest_checker.problems)
+    return RecordCheck(
+        offset,
+        record.rec_type,
+        headers.get_header("WARC-Record-ID") or "",
+        headers.get_header("WARC-Payload-Digest"),
+        problems,
+    )

@@ -328,4 +328,4 @@ def test_verify_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     junk = tmp_path / "junk.warc.gz"
     junk.write_bytes(b"not gzip at all")
     code, lines = verify(junk)
-    assert code == 1 and len(lines) == 1 and "corrupt gzip data" in lines[0]
+    assert code == 1 and len(lines) == 1 and "corrupt record" in lines[0]

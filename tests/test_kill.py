@@ -26,7 +26,7 @@ from warcio.archiveiterator import ArchiveIterator
 from scraper.catalog import Catalog
 from scraper.sites import site_for
 from scraper.urls import canonical
-from scraper.verify import scan
+from scraper.warc import ReadProblem, check_records
 
 KILLS = int(os.environ.get("KILLS", "20"))
 GROWTH = 4  # articles added to the feed each round; at 0.5 s apart, a run lasts some 4 s
@@ -54,13 +54,14 @@ def _warcio_reads(warc: Path) -> tuple[int, str | None]:
 
 
 def _check_after_kill(warcs: Path, said: str) -> set[str]:
-    """Every WARC reads up to its last complete record, with warcio and with scraper.verify's own
-    reader; a torn record is only ever the last, in a file left marked open. Returns the torn ones."""
+    """Every WARC reads up to its last complete record, with warcio directly and with the digest
+    check `scraper verify` uses; a torn record is only ever the last, in a file left marked open.
+    Returns the torn ones."""
     torn = set()
     for warc in sorted(warcs.glob("*.warc.gz")):
-        items = list(scan(warc))
-        whole = [item for item in items if not isinstance(item, str)]
-        tail = [item for item in items if isinstance(item, str)]
+        items = list(check_records(warc))
+        whole = [item for item in items if not isinstance(item, ReadProblem)]
+        tail = [item for item in items if isinstance(item, ReadProblem)]
         assert whole and not [r.problems for r in whole if r.problems], f"{said}: {warc.name}: {items}"
         read, stopped = _warcio_reads(warc)
         assert read >= len(whole), f"{said}: {warc.name}: warcio read {read} of {len(whole)} records: {stopped}"
