@@ -572,6 +572,9 @@ def check_records(path: Path) -> Iterator[RecordCheck | ReadProblem]:
                 records.read_to_end(record)
                 offset = records.get_record_offset()
                 end = offset + records.get_record_length()
+                if record.format != "warc" or not record.rec_type:
+                    yield ReadProblem(str(path), offset, "not a WARC record; the rest of the file is not read")
+                    return
                 yield _check(record, offset)
         except _CORRUPT as exc:
             yield ReadProblem(str(path), end, f"corrupt record, rest of file not read: {exc}")
@@ -612,8 +615,6 @@ def record_at(path: Path, offset: int) -> RecordCheck | ReadProblem:
 
 def _check(record: Any, offset: int) -> RecordCheck:
     headers = record.rec_headers
-    if record.format != "warc" or not record.rec_type:
-        return RecordCheck(offset, record.rec_type or "", "", None, ("not a WARC record",))
     # warcio says "payload digest failed sha1:..."; said here in the words of the rest of the tool
     problems = tuple(_FAILED.sub(r"\1 digest does not match: ", p) for p in record.digest_checker.problems)
     return RecordCheck(
