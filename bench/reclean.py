@@ -7,7 +7,8 @@ so the same adapter; same WARC-Date, so the same dated layout), each as a respon
 a metadata record. Then, in one run, measures pages/s of
 
 - ``scraper.pipeline.reclean`` in this process with ``Settings(out=tmp, jobs=1)``, into an empty
-  output folder (every text written), then again into the same folder (every text unchanged);
+  output folder (every text written), then again into the same folder (every text unchanged), and
+  with ``jobs=2`` into an empty folder (the scaling without the command's start-up and exit);
 - the ``scraper reclean`` command (``python -m scraper``, start-up included) with ``--jobs 1``
   and ``--jobs 2``, each into an empty output folder;
 - plain ``trafilatura.extract`` over the same response records (read with warcio, body bytes, url).
@@ -61,7 +62,15 @@ from scraper.warc import Stored, read_responses
 ROOT = Path(__file__).resolve().parent.parent
 USER_AGENT = f"scraper/{__version__} (bench)"
 GOAL_ADAPTERS, GOAL_JOBS, GOAL_MEMORY = 1.5, 1.8, 1.2
-FIGURES = ("plain", "plain_extract_only", "inprocess_jobs1", "inprocess_rerun", "cli_jobs1", "cli_jobs2")
+FIGURES = (
+    "plain",
+    "plain_extract_only",
+    "inprocess_jobs1",
+    "inprocess_rerun",
+    "inprocess_jobs2",
+    "cli_jobs1",
+    "cli_jobs2",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +184,9 @@ def response_records(warc: Path) -> Iterator[tuple[str, bytes]]:
 
 
 def cpu_now() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """This process and the children it reaped: the workers of an in-process re-clean."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def check(report: RunReport, pages: int, what: str) -> None:
@@ -186,10 +196,10 @@ def check(report: RunReport, pages: int, what: str) -> None:
         raise SystemExit(f"{what}: {len(done)} of {pages} pages extracted ({bad})")
 
 
-def time_inprocess(warc: Path, out: Path, pages: int) -> Timing:
-    """``pipeline.reclean`` in this process, one worker."""
+def time_inprocess(warc: Path, out: Path, pages: int, jobs: int = 1) -> Timing:
+    """``pipeline.reclean`` called in this process (with jobs > 1, its workers' time counts too)."""
     cpu, start = cpu_now(), time.perf_counter()
-    report = pipeline.reclean([warc], Settings(out=out, jobs=1))
+    report = pipeline.reclean([warc], Settings(out=out, jobs=jobs))
     seconds = time.perf_counter() - start
     check(report, pages, "pipeline.reclean")
     return Timing(pages, seconds, cpu_now() - cpu)
@@ -238,18 +248,30 @@ def cli_startup(work: Path) -> float:
     return run_child([sys.executable, "-m", "scraper", "--version"], work).seconds
 
 
+def settled() -> None:
+    """Flush what earlier figures wrote or deleted, so that no figure pays for another's disk work
+    (ext4 writes back a removed folder of thousands of texts for seconds after the removal)."""
+    os.sync()
+
+
 def one_round(warc: Path, work: Path, pages: int, samples: Samples) -> None:
-    """Every figure once, each re-clean into an output folder of its own, removed afterwards."""
+    """Every figure once, each re-clean into a new output folder of its own; the folders are
+    removed when the round is over, never between two figures."""
+    settled()
     plain, extract_only = time_plain(warc)
     samples.add("plain", plain)
     samples.add("plain_extract_only", extract_only)
-    out = work / "out-inprocess"
-    samples.add("inprocess_jobs1", time_inprocess(warc, out, pages))
-    samples.add("inprocess_rerun", time_inprocess(warc, out, pages))  # same folder: nothing to rewrite
-    shutil.rmtree(out)
-    for jobs in (1, 2):
-        out = work / f"out-cli{jobs}"
+    outs = [work / f"out-{name}" for name in ("inprocess1", "inprocess2", "cli1", "cli2")]
+    settled()
+    samples.add("inprocess_jobs1", time_inprocess(warc, outs[0], pages))
+    settled()
+    samples.add("inprocess_rerun", time_inprocess(warc, outs[0], pages))  # same folder: nothing to rewrite
+    settled()
+    samples.add("inprocess_jobs2", time_inprocess(warc, outs[1], pages, jobs=2))
+    for jobs, out in zip((1, 2), outs[2:], strict=True):
+        settled()
         samples.add(f"cli_jobs{jobs}", cli_timing(warc, out, jobs, pages))
+    for out in outs:
         shutil.rmtree(out)
 
 
@@ -289,6 +311,11 @@ class Throughput:
     def jobs2_jobs1(self) -> float:
         return ratio(self.best("cli_jobs2").rate, self.best("cli_jobs1").rate)
 
+    @property
+    def jobs2_jobs1_inprocess(self) -> float:
+        """The same without the command's start-up and exit, which one worker or two pay alike."""
+        return ratio(self.best("inprocess_jobs2").rate, self.best("inprocess_jobs1").rate)
+
     def as_json(self) -> dict[str, object]:
         return {
             "pages": self.pages,
@@ -298,6 +325,7 @@ class Throughput:
             "cli_startup_seconds": round(self.startup, 3),
             "adapters/plain": self.adapters_plain,
             "jobs2/jobs1": self.jobs2_jobs1,
+            "jobs2/jobs1 in-process": self.jobs2_jobs1_inprocess,
         }
 
 
@@ -393,7 +421,8 @@ def print_figures(measured: Throughput, memory: list[Memory], found: list[Goal])
         t = measured.best(name)
         cpu = f"  cpu {1000 * t.cpu_seconds / t.pages:.2f} ms/page" if t.cpu_seconds is not None else ""
         print(f"  {name:20} {t.rate:8.1f}  ({t.pages} pages in {t.seconds:.2f}s){cpu}")
-    print(f"  (CLI figures include the command's start-up, {measured.startup:.2f}s)")
+    print(f"  (CLI figures include the command's start-up and exit, {measured.startup:.2f}s)")
+    print(f"  jobs2/jobs1 in-process (no start-up): {measured.jobs2_jobs1_inprocess:.2f}")
     for run in memory:
         for pages, child in run.runs.items():
             rss = child.maxrss_kib / 1024

@@ -15,8 +15,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdxj_indexer.main import CDXJIndexer
-
 from scraper.errors import ArchiveError, UsageError
 
 INDEX_SUFFIX = ".cdxj"
@@ -76,6 +74,10 @@ def index_warc(path: Path) -> Path:
     index = index_path(path)
     temp = index.with_name(f".{index.name}.{os.getpid()}.tmp")
     try:
+        # imported here, not at the top: it pulls in pyamf and pkg_resources, a third of the start-up
+        # of every command, and only indexing needs it
+        from cdxj_indexer.main import CDXJIndexer
+
         seen = path.stat()
         CDXJIndexer(str(temp), [str(path)], sort=True, records=_RECORDS).process_all()
         # the index carries the modification time of the WARC it describes: a WARC written to
