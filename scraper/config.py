@@ -37,7 +37,8 @@ class Settings:
     retry_after_max: float = 300.0  # a longer Retry-After is not waited for: the URL fails
     connect_to: tuple[tuple[str, str], ...] = ()  # (origin, target origin)
     allow_private_addresses: bool = False  # loopback, private, link-local hosts (connect_to targets always)
-    jobs: int = 1
+    jobs: int = 1  # worker processes of a re-clean
+    run_jobs: int = 1  # worker processes extracting during a scheduled run
     warc_max_bytes: int = 1_000_000_000  # a run starts a new WARC file past this size
     delay: float = 1.0  # seconds between two requests to one host (robots.txt Crawl-delay may ask more)
     obey_robots: bool = True
@@ -69,6 +70,7 @@ _KEYS: dict[tuple[str, str], str] = {
     ("run", "use_sitemaps"): "use_sitemaps",
     ("run", "max_attempts"): "max_attempts",
     ("run", "retry_backoff"): "retry_backoff",
+    ("run", "jobs"): "run_jobs",
 }
 _ENV = {"SCRAPER_OUT": "out", "SCRAPER_USER_AGENT": "user_agent", "SCRAPER_JOBS": "jobs"}
 _TYPES = {f.name: str(f.type) for f in fields(Settings)}

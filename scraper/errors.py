@@ -5,7 +5,8 @@
      ├── UsageError         bad command-line input: missing file, non-http URL (exit code 2)
      ├── FetchError         one URL could not be fetched (recorded, the run goes on)
      ├── ArchiveError       a WARC could not be written or read
-     └── StoreError         a text or JSON file could not be written
+     ├── StoreError         a text or JSON file could not be written
+     └── WorkerError        a worker process died under a task (that task fails, the run goes on)
 
 Only ``cli.py`` turns these into exit codes; every other module raises or records them.
 """
@@ -32,4 +33,8 @@ class ArchiveError(ScraperError):
 
 
 class StoreError(ScraperError):
+    pass
+
+
+class WorkerError(ScraperError):
     pass

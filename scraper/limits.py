@@ -57,6 +57,23 @@ class HostPacer:
         self._next[host] = time.monotonic() + pause
 
 
+_held_locks: set[int] = set()  # descriptors of the archive locks this process holds
+
+
+def _drop_locks_in_child() -> None:
+    """In a forked child (a worker), point the lock descriptors at /dev/null: the lock lives as long
+    as any process holds its open file, and a worker must not keep it after its run is gone. The
+    descriptor numbers stay valid, so nothing in the child closes a stranger's file later."""
+    for fd in _held_locks:
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, fd)
+        os.close(null)
+    _held_locks.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
+
+
 @contextmanager
 def archive_lock(root: Path) -> Iterator[None]:
     """One run per archive at a time: a second one is told who holds it, and does nothing."""
@@ -73,7 +90,9 @@ def archive_lock(root: Path) -> Iterator[None]:
         fh.truncate()
         fh.write(str(os.getpid()))
         fh.flush()
+        _held_locks.add(fh.fileno())
         try:
             yield
         finally:
+            _held_locks.discard(fh.fileno())
             fh.truncate(0)

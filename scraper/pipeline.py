@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from os import path as ospath
@@ -36,6 +36,7 @@ from scraper.warc import (
     read_responses,
     spans,
 )
+from scraper.workers import worker_pool
 
 OnStep = Callable[[Outcome], None]
 
@@ -164,7 +165,7 @@ def _in_workers(warcs: list[Path], settings: Settings) -> Iterator[Outcome]:
     framing, no parsing), so it leaves the cores to the workers. A bounded window of spans in
     flight lets a large archive stream through instead of loading into memory."""
     parts = ((warc, span) for warc in warcs for span in spans(warc, _SPAN))
-    with ProcessPoolExecutor(max_workers=settings.jobs) as pool:
+    with worker_pool(settings.jobs) as pool:
         window: deque[Future[list[Outcome]]] = deque()
         for warc, span in parts:
             window.append(pool.submit(reclean_file, warc, settings, span))

@@ -24,10 +24,10 @@ from scraper.catalog import Catalog
 from scraper.cdx import index_all
 from scraper.config import Settings
 from scraper.discover import Link, candidates, feed_links, sitemap_links
-from scraper.errors import ScraperError
+from scraper.errors import ScraperError, WorkerError
 from scraper.fetch import Fetched, Fetcher
 from scraper.limits import Budget, HostPacer, archive_lock
-from scraper.models import Exchange, RecordRef
+from scraper.models import Exchange, Outcome, RecordRef
 from scraper.pipeline import archive_fetched, extract_and_store, metadata, warcinfo
 from scraper.quality import CheckReport, check_run
 from scraper.robots import Robots
@@ -35,6 +35,7 @@ from scraper.sites import Site, site_for
 from scraper.store import stem
 from scraper.urls import canonical
 from scraper.warc import Original, WarcSink, payload_digest, repair_unclosed, warc_date
+from scraper.workers import Extractors
 
 # reasons that a later run would only repeat: the URL is given up at once instead of retried
 _PERMANENT = ("HTTP 404", "HTTP 410", "not HTML")
@@ -89,8 +90,12 @@ def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_even
     with archive_lock(root), Catalog(root / "catalog.sqlite") as catalog:
         notes = [f"repaired: {line}" for line in repair_unclosed(root / "warc")]  # left open by a killed run
         run_id = catalog.start_run(datetime.now(UTC))
-        shared = _Shared(settings, catalog, budget, on_event)
-        with ThreadPoolExecutor(max_workers=max(1, len(sites)), thread_name_prefix="site") as pool:
+        # the extraction workers start before the site threads do: they are forked (workers.py)
+        with (
+            Extractors(settings.run_jobs) as extract,
+            ThreadPoolExecutor(max_workers=max(1, len(sites)), thread_name_prefix="site") as pool,
+        ):
+            shared = _Shared(settings, catalog, budget, on_event, extract)
             futures = {site.name: pool.submit(_SiteRun(site, shared).run) for site in sites}
             reports = {name: future.result() for name, future in futures.items()}
         # the run's WARC files are closed now: index them for replay tools (a failure is said, not fatal)
@@ -111,8 +116,11 @@ def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_even
 class _Shared:
     """What the site threads share (the catalog is safe to use from several threads)."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, budget: Budget, on_event: Callable[[str], None]):
+    def __init__(
+        self, settings: Settings, catalog: Catalog, budget: Budget, on_event: Callable[[str], None], extract: Extractors
+    ):
         self.settings, self.catalog, self.budget, self.on_event = settings, catalog, budget, on_event
+        self.extract = extract
         self.lock = threading.Lock()
         self.warc_files: list[Path] = []
 
@@ -271,7 +279,10 @@ class _SiteRun:
             payload_digest=ref.payload_digest, warc_file=ref.warc_file, warc_record_id=ref.record_id,
             warc_offset=ref.offset,
         )  # fmt: skip
-        outcome = extract_and_store(final, ref, final_stem)
+        try:
+            outcome = self.shared.extract(extract_and_store, final, ref, final_stem)
+        except WorkerError as exc:
+            outcome = Outcome(url, False, str(exc))
         if not outcome.ok:
             self._failed(key, url, outcome.reason, now)
             return

@@ -74,8 +74,18 @@ class Server:
 
 
 @contextmanager
-def serve(routes: dict[str, Route]) -> Iterator[Server]:
-    handler = type("Handler", (_Handler,), {"routes": routes, "seen": []})
+def serve(routes: dict[str, Route], keep_alive: bool = False) -> Iterator[Server]:
+    """Serve ``routes``; with ``keep_alive``, HTTP/1.1 connections that stay open between requests,
+    as the real sites' do (otherwise HTTP/1.0: one connection per request)."""
+    attrs: dict[str, object] = {
+        "routes": routes,
+        "seen": [],
+        "protocol_version": "HTTP/1.1" if keep_alive else "HTTP/1.0",
+    }
+    # headers and body go out in two writes: without TCP_NODELAY the body of a response on a kept-open
+    # connection waits for the client's delayed ACK of the headers (40 ms)
+    attrs["disable_nagle_algorithm"] = keep_alive
+    handler = type("Handler", (_Handler,), attrs)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

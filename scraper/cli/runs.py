@@ -31,6 +31,9 @@ def run(
     max_articles: Annotated[int | None, typer.Option("--max-articles", help="Fetch at most N articles.")] = None,
     time_budget: Annotated[str | None, typer.Option("--time-budget", help="Stop after e.g. 10m, 90s, 1h.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the run's figures as JSON.")] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes extracting the texts (default 1).")
+    ] = None,
     connect_to: ConnectToOpt = None,
     out_dir: OutOpt = None,
     config: ConfigOpt = None,
@@ -38,7 +41,7 @@ def run(
 ) -> None:
     """Scheduled run: discover new articles in the sites' feeds and sitemaps, fetch, archive, extract."""
     with errors():
-        settings = with_connect_to(load_settings(config, out=out_dir, sites=site or None), connect_to)
+        settings = with_connect_to(load_settings(config, out=out_dir, sites=site or None, run_jobs=jobs), connect_to)
         chosen = [s for s in SITES if not settings.sites or s.name in settings.sites]
         seconds = parse_duration(time_budget, "--time-budget") if time_budget else None
         stop = threading.Event()

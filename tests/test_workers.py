@@ -1,0 +1,93 @@
+"""Worker processes: where calls run, what a dead worker does to a run, and that no worker outlives
+a killed parent (it would keep the archive lock's descriptor open)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from scraper.errors import WorkerError
+from scraper.limits import archive_lock
+from scraper.workers import Extractors
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
+
+
+def _die() -> int:
+    os._exit(3)
+
+
+def test_one_job_runs_in_this_process() -> None:
+    with Extractors(1) as call:
+        assert call(os.getpid) == os.getpid()
+
+
+def test_jobs_run_in_worker_processes() -> None:
+    with Extractors(2) as call:
+        assert call(os.getpid) != os.getpid()
+        assert call(divmod, 7, 2) == (3, 1)
+
+
+def test_a_dead_worker_fails_its_call_and_the_rest_runs_here() -> None:
+    with Extractors(2) as call:
+        with pytest.raises(WorkerError, match="worker process died"):
+            call(_die)
+        assert call(os.getpid) == os.getpid()
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
+    script = "import time\nfrom scraper.workers import worker_pool\npool = worker_pool(2)\nprint('up', flush=True)\n"
+    script += "time.sleep(60)"
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "up"
+        workers = children(parent.pid)
+        assert len(workers) == 2
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(alive(w) for w in workers), "a worker outlived its killed parent"
+    finally:
+        parent.kill()
+
+
+def test_workers_do_not_keep_the_archive_lock_of_a_killed_run(tmp_path: Path) -> None:
+    script = (
+        "import sys, time; from pathlib import Path; from scraper.limits import archive_lock;"
+        " from scraper.workers import worker_pool\n"
+        "with archive_lock(Path(sys.argv[1])):\n"
+        "    pool = worker_pool(2); print('up', flush=True); time.sleep(60)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "up"
+        workers = children(parent.pid)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=10)
+        with archive_lock(tmp_path):  # at once: not after the orphaned workers have noticed and ended
+            assert workers
+    finally:
+        parent.kill()
