@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -35,7 +36,7 @@ from scraper.sites import Site, site_for
 from scraper.store import stem
 from scraper.urls import canonical
 from scraper.warc import Original, WarcSink, payload_digest, repair_unclosed, warc_date
-from scraper.workers import Extractors
+from scraper.workers import Extractors, Pending
 
 # reasons that a later run would only repeat: the URL is given up at once instead of retried
 _PERMANENT = ("HTTP 404", "HTTP 410", "not HTML")
@@ -131,6 +132,7 @@ class _SiteRun:
         self.report = SiteReport()
         self._robots_errors: dict[str, str] = {}  # host -> why its robots.txt could not be read
         self._feed_states: list[dict[str, Any]] = []  # feed responses to remember once their links are stored
+        self._pending: deque[tuple[str, str, datetime, Pending[Outcome]]] = deque()  # extractions under way
 
     def run(self) -> SiteReport:
         s = self.s
@@ -167,10 +169,14 @@ class _SiteRun:
         self.report.new = len(new)
         urls, planned = dict(pairs), set(new)
         todo = [(c, urls[c]) for c in new] + [(c, u) for c, u in retries if c not in planned]
-        for key, url in todo:
-            if not self.shared.budget.take():
-                break
-            self._article(key, url)
+        try:
+            for key, url in todo:
+                if not self.shared.budget.take():
+                    break
+                self._article(key, url)
+        finally:
+            while self._pending:
+                self._extracted(*self._pending.popleft())
 
     # --- discovery -------------------------------------------------------------------------
 
@@ -279,10 +285,17 @@ class _SiteRun:
             payload_digest=ref.payload_digest, warc_file=ref.warc_file, warc_record_id=ref.record_id,
             warc_offset=ref.offset,
         )  # fmt: skip
+        self._pending.append((key, url, now, self.shared.extract.submit(extract_and_store, final, ref, final_stem)))
+        # with N workers, up to N-1 pages of this site are extracted while it fetches the next one
+        while len(self._pending) >= self.shared.extract.jobs:
+            self._extracted(*self._pending.popleft())
+
+    def _extracted(self, key: str, url: str, now: datetime, pending: Pending[Outcome]) -> None:
         try:
-            outcome = self.shared.extract(extract_and_store, final, ref, final_stem)
+            outcome = pending.result()
         except WorkerError as exc:
             outcome = Outcome(url, False, str(exc))
+        catalog = self.shared.catalog
         if not outcome.ok:
             self._failed(key, url, outcome.reason, now)
             return

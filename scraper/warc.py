@@ -131,6 +131,9 @@ def new_warc_path(folder: Path, prefix: str, now: datetime) -> Path:
     return candidate
 
 
+_GZIP_LEVEL = 6
+
+
 class WarcFile:
     """A WARC being written. Use as a context manager."""
 
@@ -142,7 +145,9 @@ class WarcFile:
             self._fh: BinaryIO = open(path, "xb")  # noqa: SIM115 - closed in close()
         except OSError as exc:
             raise ArchiveError(f"{path}: cannot create WARC file: {exc.strerror or exc}") from exc
-        self._writer = WARCWriter(self._fh, gzip=True, warc_version="WARC/1.1")
+        # warcio serializes each record into this buffer; _write gzips it as a member of its own
+        self._record = BytesIO()
+        self._writer = WARCWriter(self._record, gzip=False, warc_version="WARC/1.1")
 
     def __enter__(self) -> WarcFile:
         return self
@@ -163,8 +168,18 @@ class WarcFile:
         self._fh.flush()
         os.fsync(self._fh.fileno())
 
+    def _write(self, record: Any) -> None:
+        """One record, one gzip member. Compressed here rather than by warcio, which uses level 9:
+        three times the time of level 6 for files about 1.5% smaller."""
+        self._record.seek(0)
+        self._record.truncate()
+        self._writer.write_record(record)
+        packer = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+        self._fh.write(packer.compress(self._record.getbuffer()))
+        self._fh.write(packer.flush())
+
     def write_warcinfo(self, fields: dict[str, str]) -> None:
-        self._writer.write_record(self._writer.create_warcinfo_record(self.path.name, fields))
+        self._write(self._writer.create_warcinfo_record(self.path.name, fields))
         self._sync()
 
     def write_exchange(self, exchange: Exchange, metadata: dict[str, str]) -> RecordRef:
@@ -216,7 +231,7 @@ class WarcFile:
         )
         offset = self._fh.tell()
         for item in (record, request, info):
-            self._writer.write_record(item)
+            self._write(item)
         self._sync()
         return RecordRef(self.relative_name, record_id, offset, record.rec_headers.get_header("WARC-Payload-Digest"))
 

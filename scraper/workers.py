@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import ParamSpec, TypeVar
+from typing import Generic, ParamSpec, TypeVar
 
 from scraper.errors import WorkerError
 
@@ -52,14 +52,16 @@ def _exit_when_orphaned(parent: int) -> None:
 
 
 class Extractors:
-    """Runs a function in ``jobs`` worker processes, or in the calling thread when ``jobs`` <= 1.
+    """Runs calls in ``jobs`` worker processes, or in the calling thread when ``jobs`` <= 1.
 
-    Callers block until their own call is done, so several site threads keep several workers busy.
-    If a worker dies (the kernel's OOM killer, a crash in a C library), that call fails with
-    ``WorkerError`` and the rest of the run extracts in this process.
+    ``submit`` hands back a ``Pending`` at once, so a site thread can fetch its next page while a
+    worker extracts the last one. If a worker dies (the kernel's OOM killer, a crash in a C
+    library), the calls it had fail with ``WorkerError`` and the rest of the run extracts in this
+    process.
     """
 
     def __init__(self, jobs: int) -> None:
+        self.jobs = max(1, jobs)
         self._pool = worker_pool(jobs) if jobs > 1 else None
         self._lock = threading.Lock()
 
@@ -70,16 +72,31 @@ class Extractors:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def __call__(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    def submit(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Pending[R]:
         with self._lock:
             pool = self._pool
         if pool is None:
-            return fn(*args, **kwargs)
-        future: Future[R] = pool.submit(fn, *args, **kwargs)
-        try:
-            return future.result()
-        except BrokenProcessPool as exc:
-            with self._lock:
-                self._pool = None
+            done: Future[R] = Future()
+            done.set_result(fn(*args, **kwargs))
+            return Pending(done, self)
+        return Pending(pool.submit(fn, *args, **kwargs), self)
+
+    def _broken(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+class Pending(Generic[R]):
+    """A submitted call; ``result()`` waits for it."""
+
+    def __init__(self, future: Future[R], owner: Extractors) -> None:
+        self._future, self._owner = future, owner
+
+    def result(self) -> R:
+        try:
+            return self._future.result()
+        except BrokenProcessPool as exc:
+            self._owner._broken()
             raise WorkerError("a worker process died") from exc

@@ -24,21 +24,23 @@ def _die() -> int:
 
 
 def test_one_job_runs_in_this_process() -> None:
-    with Extractors(1) as call:
-        assert call(os.getpid) == os.getpid()
+    with Extractors(1) as workers:
+        assert workers.submit(os.getpid).result() == os.getpid()
 
 
-def test_jobs_run_in_worker_processes() -> None:
-    with Extractors(2) as call:
-        assert call(os.getpid) != os.getpid()
-        assert call(divmod, 7, 2) == (3, 1)
+def test_jobs_run_in_worker_processes_while_the_caller_goes_on() -> None:
+    with Extractors(2) as workers:
+        slow, quick = workers.submit(time.sleep, 0.5), workers.submit(divmod, 7, 2)
+        assert quick.result() == (3, 1)
+        assert slow.result() is None
+        assert workers.submit(os.getpid).result() != os.getpid()
 
 
 def test_a_dead_worker_fails_its_call_and_the_rest_runs_here() -> None:
-    with Extractors(2) as call:
+    with Extractors(2) as workers:
         with pytest.raises(WorkerError, match="worker process died"):
-            call(_die)
-        assert call(os.getpid) == os.getpid()
+            workers.submit(_die).result()
+        assert workers.submit(os.getpid).result() == os.getpid()
 
 
 def children(pid: int) -> set[int]:
