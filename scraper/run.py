@@ -15,7 +15,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,9 @@ from scraper.fetch import Fetched, Fetcher
 from scraper.limits import Budget, HostPacer, archive_lock
 from scraper.models import Exchange, Outcome, RecordRef
 from scraper.pipeline import archive_fetched, extract_and_store, metadata, warcinfo
-from scraper.quality import CheckReport, check_run
+from scraper.quality import check_run
 from scraper.robots import Robots
+from scraper.run_report import RunResult, SiteReport
 from scraper.sites import Site, site_for
 from scraper.store import stem
 from scraper.urls import canonical
@@ -41,49 +42,6 @@ from scraper.workers import Extractors, Pending
 # reasons that a later run would only repeat: the URL is given up at once instead of retried
 _PERMANENT = ("HTTP 404", "HTTP 410", "not HTML")
 _MAX_SITEMAP_DEPTH = 2  # an index of indexes at most; a self-referencing index stops here too
-
-
-@dataclass
-class SiteReport:
-    discovered: int = 0
-    new: int = 0
-    fetched: int = 0
-    archived: int = 0
-    extracted: int = 0
-    failed: int = 0
-    skipped_robots: int = 0
-    feeds_unchanged: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
-
-    def fail(self, url: str, reason: str) -> None:
-        self.failed += 1
-        self.failures.append((url, reason))
-
-    def failure_lines(self) -> list[str]:
-        """One line per reason: an unreachable site fails every URL for the same reason."""
-        grouped: dict[str, list[str]] = {}
-        for url, reason in self.failures:
-            grouped.setdefault(reason, []).append(url)
-        return [
-            f"{urls[0]}: {reason}" if len(urls) == 1 else f"{len(urls)} URLs (first {urls[0]}): {reason}"
-            for reason, urls in grouped.items()
-        ]
-
-    def counts(self) -> dict[str, int]:
-        return {k: v for k, v in vars(self).items() if isinstance(v, int)}
-
-
-@dataclass(frozen=True)
-class RunResult:
-    sites: dict[str, SiteReport]
-    warc_files: tuple[Path, ...]
-    interrupted: bool
-    notes: tuple[str, ...] = ()  # repairs of WARC files a killed run left open; files not indexed
-    quality: CheckReport | None = None  # the quality watch over the last 24 hours, after the run
-
-    @property
-    def failed(self) -> int:
-        return sum(r.failed for r in self.sites.values())
 
 
 def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_event: Callable[[str], None]) -> RunResult:

@@ -17,7 +17,8 @@ from scraper.catalog import Catalog
 from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, QuietOpt, err, errors, out, progress, with_connect_to
 from scraper.config import load_settings, parse_duration
 from scraper.limits import Budget
-from scraper.run import RunResult, scheduled_run
+from scraper.run import scheduled_run
+from scraper.run_report import RunResult
 from scraper.sites import SITES
 
 
