@@ -219,6 +219,8 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "pages", help="real saved pages")
     parser.add_argument("--workdir", type=Path, help="where the runs write (default: the system's temp folder)")
     args = parser.parse_args()
+    if args.pages_from == "shared" and not (args.shared / "SOURCES.md").is_file():
+        parser.error(f"--pages-from shared: no {args.shared / 'SOURCES.md'} (pass --shared FOLDER)")
     saved = fixture_pages() if args.pages_from == "fixtures" else shared_pages(args.shared)
     pages = world(saved, args.pages)
     total = sum(len(p) for p in pages.values())
