@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -42,6 +43,10 @@ def worker_pool(jobs: int) -> ProcessPoolExecutor:
 
 
 def _watch_parent(parent: int) -> None:
+    # Ctrl-C and systemd's SIGTERM reach every process of the group: the parent decides when to
+    # stop, and a worker killed under its page would turn that page into a failure
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     threading.Thread(target=_exit_when_orphaned, args=(parent,), name="orphan-watch", daemon=True).start()
 
 

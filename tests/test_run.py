@@ -267,3 +267,22 @@ def test_a_run_killed_midway_is_completed_by_the_next(tmp_path: Path, kill_after
     assert len({t.name.split("_", 1)[1] for t in texts}) == total
     assert not list((tmp_path / "out" / "warc").glob("*.open"))
     warcio_check(tmp_path / "out" / "warc")
+
+
+def test_ctrl_c_reaches_the_workers_too_and_fails_nothing(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C signals the whole process group: the extraction workers must let the run
+    stop after its current records, not die under their pages (which would count as failures)."""
+    world = World(tmp_path)
+    with ExitStack() as stack:
+        world.start(stack)
+        config = tmp_path / "run.toml"
+        config.write_text(config.read_text().replace("delay = 0", "delay = 0.5"))  # still running at 2 s
+        argv = [sys.executable, "-m", "scraper", "run", "--config", "run.toml", "--jobs", "2", "--report", "r.json"]
+        run = subprocess.Popen(argv, cwd=tmp_path, start_new_session=True, stderr=subprocess.PIPE, text=True)
+        time.sleep(2)
+        os.killpg(run.pid, signal.SIGINT)
+        _, stderr = run.communicate(timeout=60)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["interrupted"], stderr
+    assert all(site["failed"] == 0 for site in report["sites"].values()), stderr
+    assert "Traceback" not in stderr
