@@ -26,7 +26,30 @@ def parse(text: str) -> HtmlElement | None:
         root = html.document_fromstring(text, parser=_parser())
     except (etree.ParserError, ValueError):
         return None
-    return root if isinstance(root, HtmlElement) else None
+    if not isinstance(root, HtmlElement):
+        return None
+    _reparse_swallowed(root)
+    return root
+
+
+# a tag inside the raw text of a <title> or <textarea>
+_TAG_IN_RAW_TEXT = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*[\s/>]")
+
+
+def _reparse_swallowed(root: HtmlElement) -> None:
+    """A <title> or <textarea> left unclosed (or written ``<title/``) makes the rest of the page
+    its raw text, markup and all: parse that text again, in the element's place."""
+    for element in [e for e in root.iter("title", "textarea") if _TAG_IN_RAW_TEXT.search(e.text or "")]:
+        parent = element.getparent()
+        if parent is None:
+            continue
+        try:
+            holder = html.fragment_fromstring(element.text, create_parent="div", parser=_parser())
+        except (etree.ParserError, ValueError):
+            element.drop_tree()  # keeps the tail; the swallowed text goes, never into a text
+            continue
+        holder.tail = element.tail
+        parent.replace(element, holder)
 
 
 @lru_cache(maxsize=1)

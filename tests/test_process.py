@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from scraper import Article, Capture, Rejected, process
 from scraper.sites import GENERIC, by_name, site_for
@@ -80,3 +83,30 @@ def test_dated_layouts_are_chosen_by_capture_date() -> None:
 def test_registry_picks_the_adapter_by_host(url: str, site: str, language: str) -> None:
     assert site_for(url).name == site
     assert site_for(url).language_for(url) == language
+
+
+def _fixture_responses() -> list[tuple[str, bytes]]:
+    found = []
+    for warc in sorted((Path(__file__).parent / "fixtures").glob("*/*.warc.gz")):
+        with open(warc, "rb") as fh:
+            record = next(r for r in ArchiveIterator(fh) if r.rec_type == "response")
+            found.append((record.rec_headers.get_header("WARC-Target-URI"), record.content_stream().read()))
+    return found
+
+
+@pytest.mark.parametrize("broken", [b"", b"<title/"], ids=["title-unclosed", "title-slash"])
+def test_a_title_that_swallows_the_page_loses_nothing_and_leaks_no_markup(broken: bytes) -> None:
+    """An unclosed <title> makes the rest of the page its raw text: parsed again, the page gives the
+    text it gives intact (and never a text of markup)."""
+    checked = 0
+    for url, body in _fixture_responses():
+        if b"<title>" not in body or b"</title>" not in body:
+            continue
+        damaged = body.replace(b"</title>", b"", 1) if not broken else body.replace(b"<title>", broken, 1)
+        intact, result = process(capture(body, url), site_for(url)), process(capture(damaged, url), site_for(url))
+        assert isinstance(result, Article), url
+        assert not re.search(r"</?(?:p|div|span|script|style|meta)\b[^<>]*>", result.text + result.title), url
+        if not broken:
+            assert isinstance(intact, Article) and result.text == intact.text, url
+        checked += 1
+    assert checked >= 20
