@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from os import path as ospath
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scraper import __version__, page
 from scraper.cdx import index_all
@@ -17,7 +18,6 @@ from scraper.config import Settings
 from scraper.decode import decode_html
 from scraper.errors import StoreError, UsageError
 from scraper.extract import TRAFILATURA_VERSION
-from scraper.fetch import Fetched, Fetcher
 from scraper.models import Article, Capture, Outcome, RecordRef, Rejected, RunReport
 from scraper.process import process
 from scraper.sites import Site, site_for
@@ -37,6 +37,9 @@ from scraper.warc import (
     spans,
 )
 from scraper.workers import worker_pool
+
+if TYPE_CHECKING:
+    from scraper.fetch import Fetched
 
 OnStep = Callable[[Outcome], None]
 
@@ -65,6 +68,8 @@ def _ignore(_: Outcome) -> None:
 
 def fetch_batch(urls: list[str], settings: Settings, on_step: OnStep = _ignore) -> BatchResult:
     """Fetch each URL into one new WARC and write a text per article, numbered in input order."""
+    from scraper.fetch import Fetcher  # httpx: imported by the commands that fetch, not by a re-clean
+
     out = settings.out
     warc_path = new_warc_path(out / "warc", "fetch", datetime.now(UTC))
     texts = text_folder(out, warc_path)

@@ -8,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from scraper import cdx, wacz
-from scraper import export as exporting
-from scraper import replay as replaying
+# the commands import their backends when they run: every command starts without the others' libraries
 from scraper.cli.common import ConfigOpt, OutOpt, QuietOpt, err, errors
 from scraper.config import load_settings
 from scraper.errors import ArchiveError, UsageError
@@ -35,6 +33,8 @@ def index(
     quiet: QuietOpt = False,
 ) -> None:
     """Write a CDXJ index beside each WARC (<name>.warc.gz.cdxj), for pywb and other replay tools."""
+    from scraper import cdx
+
     failed = written = current = 0
     with errors():
         targets = paths or [load_settings(config, out=out_dir).out / "warc"]
@@ -62,6 +62,8 @@ def replay(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the archive with pywb on 127.0.0.1: every capture opens as it was served. Ctrl-C stops it."""
+    from scraper import replay as replaying
+
     with errors():
         if not 0 < port < 65536:
             raise UsageError(f"--port: {port} is not a port number (1-65535)")
@@ -85,6 +87,8 @@ def export(
     quiet: QuietOpt = False,
 ) -> None:
     """One row per article in the catalog: every field of its JSON metadata, then its text."""
+    from scraper import export as exporting
+
     with errors():
         settings = load_settings(config, out=out_dir)
         moment = exporting.parse_since(since) if since else None
@@ -109,6 +113,8 @@ def pack(
     quiet: QuietOpt = False,
 ) -> None:
     """Package the archive's WARCs, index and article list as one WACZ file (opens in ReplayWeb.page)."""
+    from scraper import wacz
+
     with errors():
         root = load_settings(config, out=out_dir).out
         try:

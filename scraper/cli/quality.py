@@ -17,7 +17,6 @@ from scraper.config import load_settings, parse_duration
 from scraper.errors import ConfigError, UsageError
 from scraper.quality import CheckReport, check_run
 from scraper.sites import GENERIC, Site, by_name, site_for
-from scraper.snapshot import SnapshotError, take_snapshot
 from scraper.urls import check_http
 from scraper.verdict import OK, SiteCheck, Thresholds
 
@@ -137,6 +136,8 @@ def snapshot(
 ) -> None:
     """Save a page (from the archive when the catalog has it, else fetched) as a test fixture:
     <fixtures>/<site>/<name>.warc.gz and the expected JSON of today's adapter, to review and commit."""
+    from scraper.snapshot import SnapshotError, take_snapshot  # httpx: imported when the command runs
+
     with errors():
         settings = with_connect_to(load_settings(config, out=out_dir), connect_to)
         target = check_http(url)

@@ -9,17 +9,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from scraper.catalog import Catalog
 from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, QuietOpt, err, errors, out, progress, with_connect_to
 from scraper.config import load_settings, parse_duration
-from scraper.limits import Budget
-from scraper.run import scheduled_run
-from scraper.run_report import RunResult
 from scraper.sites import SITES
+
+if TYPE_CHECKING:
+    from scraper.run_report import RunResult
 
 
 def register(app: typer.Typer) -> None:
@@ -41,6 +41,10 @@ def run(
     quiet: QuietOpt = False,
 ) -> None:
     """Scheduled run: discover new articles in the sites' feeds and sitemaps, fetch, archive, extract."""
+    # imported here: httpx, feedparser and protego are for runs only, not every command's start-up
+    from scraper.limits import Budget
+    from scraper.run import scheduled_run
+
     with errors():
         settings = with_connect_to(load_settings(config, out=out_dir, sites=site or None, run_jobs=jobs), connect_to)
         chosen = [s for s in SITES if not settings.sites or s.name in settings.sites]
