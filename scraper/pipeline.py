@@ -18,6 +18,7 @@ from scraper.config import Settings
 from scraper.decode import decode_html
 from scraper.errors import StoreError, UsageError
 from scraper.extract import TRAFILATURA_VERSION
+from scraper.framing import WHOLE, Span, spans
 from scraper.models import Article, Capture, Outcome, RecordRef, Rejected, RunReport
 from scraper.process import process
 from scraper.sites import Site, site_for
@@ -25,16 +26,13 @@ from scraper.store import stem, write_article
 from scraper.warc import (
     TEXT_FIELD,
     WARC_SUFFIXES,
-    WHOLE,
     ReadProblem,
-    Span,
     Stored,
     WarcFile,
     find_warcs,
     is_warc,
     new_warc_path,
     read_responses,
-    spans,
 )
 from scraper.workers import worker_pool
 
@@ -129,7 +127,7 @@ def reclean(paths: list[Path], settings: Settings, on_step: OnStep = _ignore) ->
 
 
 def reclean_file(warc: Path, settings: Settings, span: Span = WHOLE) -> list[Outcome]:
-    """Re-clean one WARC file (or a span of it, from ``warc.spans``) in this process: the unit of
+    """Re-clean one WARC file (or a span of it, from ``framing.spans``) in this process: the unit of
     work of the worker processes and of a distributed re-clean. Spans of one file, re-cleaned in
     any order or place, write the same files as the whole file."""
     return [_reclean_task(task) for task in _tasks([warc], settings, span)]
@@ -166,7 +164,7 @@ _SPAN = 16  # HTTP responses per task sent to a worker: ~80 ms of work, so the l
 
 def _in_workers(warcs: list[Path], settings: Settings) -> Iterator[Outcome]:
     """Outcomes in file order, the work done by ``settings.jobs`` worker processes. Each worker
-    reads its own span of a file: this process only cuts files into spans (``warc.spans``: gzip
+    reads its own span of a file: this process only cuts files into spans (``framing.spans``: gzip
     framing, no parsing), so it leaves the cores to the workers. A bounded window of spans in
     flight lets a large archive stream through instead of loading into memory."""
     parts = ((warc, span) for warc in warcs for span in spans(warc, _SPAN))

@@ -8,8 +8,8 @@ is on disk whatever a later crash leaves behind. ``WarcSink`` starts a new file 
 
 Reading: ``read_responses`` streams the response records of a file (or of a ``Span`` of it) as
 ``Stored`` captures; a bad record is reported as a ``ReadProblem`` that says where, and reading goes
-on where it can. ``spans`` cuts a file into spans cheaply, so that several processes can each read
-their own share of one file.
+on where it can. ``framing.spans`` cuts a file into spans cheaply, so that several processes can
+each read their own share of one file.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from scraper.errors import ArchiveError, UsageError
+from scraper.framing import WHOLE, Span, end_of_complete_members
 from scraper.models import Capture, Exchange, RecordRef
 
 # Transfer-Encoding describes the wire, not the body kept (already de-chunked): renamed the way
@@ -72,20 +73,6 @@ class Stored:
     text_stem: str | None  # from the metadata record: where the capture's text goes
     truncated: str | None = None  # the record's WARC-Truncated reason
     ordinal: int = 0  # its place among the HTTP response records of the file, from 0
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """The whole records of a WARC file in bytes [start, stop) (``stop`` None: to the end), cut only
-    before an HTTP response so that each response keeps its metadata record; ``first`` is the
-    number of HTTP responses before ``start``, where the span's ordinals begin."""
-
-    start: int = 0
-    stop: int | None = None
-    first: int = 0
-
-
-WHOLE = Span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,30 +302,7 @@ def _end_of_last_record(path: Path) -> int:
         except _CORRUPT:
             pass  # the end of the last good record is what this looks for
         fh.seek(0)
-        return min(end, _end_of_complete_members(fh))
-
-
-def _end_of_complete_members(fh: BinaryIO) -> int:
-    good = offset = 0
-    inflater = zlib.decompressobj(31)
-    data = b""
-    while True:
-        if not data:
-            data = fh.read(1 << 16)
-            if not data:
-                return good
-        try:
-            inflater.decompress(data, 1 << 20)  # the output is not needed, only where members end
-        except zlib.error:
-            return good
-        if inflater.eof:
-            rest = inflater.unused_data
-            offset += len(data) - len(rest)
-            good, data, inflater = offset, rest, zlib.decompressobj(31)
-        else:
-            tail = inflater.unconsumed_tail
-            offset += len(data) - len(tail)
-            data = tail
+        return min(end, end_of_complete_members(fh))
 
 
 def _http(exchange: Exchange) -> StatusAndHeaders:
@@ -445,100 +409,6 @@ def _iterate(fh: _Bounded, path: Path, relative_name: str, max_body: int, span: 
         yield ReadProblem(str(path), end, f"torn record at the end of the file ({fh.stop - end} bytes) skipped")
 
 
-def spans(path: Path, responses: int) -> Iterator[Span]:
-    """The file cut into spans of ``responses`` HTTP responses each, from its gzip framing and WARC
-    headers alone (a twentieth of the cost of reading the records). From the first record this
-    cannot vouch for (one not in a gzip member of its own, a torn member, an odd header) to the end
-    of the file is one span, read as a whole file would be; a file that will not open is one span."""
-    start = first = seen = 0
-    try:
-        with open(path, "rb") as fh:
-            for offset, response in _members(fh.fileno()):
-                if response and seen - first == responses:
-                    yield Span(start, offset, first)
-                    start, first = offset, seen
-                seen += response
-    except OSError:
-        pass  # reading the span says what is wrong with the file
-    yield Span(start, None, first)
-
-
-_MAGIC = b"\x1f\x8b\x08"  # how a gzip member starts: ID1, ID2, deflate
-_SCAN_BLOCK, _HEAD = 1 << 20, 1 << 14  # bytes searched at a time; the most of a record read for its header
-
-
-def _members(fd: int) -> Iterator[tuple[int, bool]]:
-    """(offset, is it an HTTP response) of each gzip member that holds one whole WARC record, up to
-    the first that does not, found without inflating them: at a member's start, gzip magic bytes
-    that inflate to a WARC header; at its end, a gzip trailer whose size is that record's (header,
-    CRLF, block, two CRLF), followed by the next such start. Magic bytes inside compressed data
-    inflate to no WARC header and are passed over; a size that does not match ends the scan."""
-    record, start = _record_at(fd, 0), 0
-    if record is None:
-        return
-    for offset in _magic(fd):
-        found = _record_at(fd, offset)
-        if found is None:
-            continue
-        if int.from_bytes(os.pread(fd, 4, offset - 4), "little") != record[0] % (1 << 32):
-            return
-        yield start, record[1]
-        start, record = offset, found
-
-
-def _magic(fd: int) -> Iterator[int]:
-    offset = 0
-    while block := os.pread(fd, _SCAN_BLOCK + len(_MAGIC) - 1, offset):
-        at = block.find(_MAGIC, 1 if offset == 0 else 0)
-        while 0 <= at < _SCAN_BLOCK:
-            yield offset + at
-            at = block.find(_MAGIC, at + 1)
-        offset += _SCAN_BLOCK
-
-
-def _record_at(fd: int, offset: int) -> tuple[int, bool] | None:
-    """(size, is it an HTTP response) of the WARC record a gzip member at ``offset`` starts with,
-    inflating no more of it than its header; None if no WARC header is there."""
-    inflater, head, read = zlib.decompressobj(31), b"", offset
-    try:
-        while b"\r\n\r\n" not in head and len(head) < _HEAD and b"WARC/1."[: len(head)] == head[:7]:
-            data = inflater.unconsumed_tail or os.pread(fd, 2048, read)
-            read += 0 if inflater.unconsumed_tail else len(data)
-            out = inflater.decompress(data, 2048)
-            if not out and (inflater.eof or not data):
-                return None
-            head += out
-    except zlib.error:
-        return None
-    return _record_kind(head)
-
-
-def _record_kind(head: bytes) -> tuple[int, bool] | None:
-    """(size, is it an HTTP response: the test warcio applies before it parses HTTP headers) of the
-    record whose start is ``head``, or None when that is not a plain WARC header."""
-    end = head.find(b"\r\n\r\n") + 2  # the header, each line ending in CRLF
-    if not head.startswith(b"WARC/1.") or end < 2 or _FOLDED.search(head, 0, end):
-        return None  # folded header lines are left to warcio
-    length = _LENGTH.search(head, 0, end)
-    if length is None:
-        return None
-    kind, uri = _TYPE.search(head, 0, end), _URI.search(head, 0, end)
-    target = uri[1] if uri else b""
-    if target.startswith(b"<") and target.endswith(b">"):
-        target = target[1:-1]  # as warcio reads what some tools write
-    response = kind is not None and kind[1] == b"response" and target.startswith((b"http:", b"https:"))
-    return end + 2 + int(length[1]) + 4, response and int(length[1]) > 0
-
-
-def _field(name: bytes) -> re.Pattern[bytes]:
-    return re.compile(rb"\r\n(?i:" + name + rb"):[ \t]*([^\r\n]*?)[ \t]*\r\n")
-
-
-_FOLDED = re.compile(rb"\r\n[ \t]")
-_LENGTH = re.compile(rb"\r\n(?i:content-length):[ \t]*(\d+)[ \t]*\r\n")
-_TYPE, _URI = _field(b"warc-type"), _field(b"warc-target-uri")
-
-
 def _problem(record: Any) -> str | None:
     if record.format != "warc" or not record.rec_type:
         return "not a WARC record"
@@ -596,7 +466,7 @@ def check_records(path: Path) -> Iterator[RecordCheck | ReadProblem]:
             return
         fh.seek(0)
         if path.name.endswith(".gz"):
-            whole = _end_of_complete_members(fh)
+            whole = end_of_complete_members(fh)
         else:
             end = whole = _end_of_plain(fh, end)
         size = os.fstat(fh.fileno()).st_size

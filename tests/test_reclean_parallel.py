@@ -16,8 +16,9 @@ from warcio.warcwriter import WARCWriter
 
 from scraper import pipeline
 from scraper.config import Settings
+from scraper.framing import WHOLE, Span, spans
 from scraper.models import Capture
-from scraper.warc import WHOLE, ReadProblem, Span, Stored, read_responses, spans
+from scraper.warc import ReadProblem, Stored, read_responses
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 BAD_DIGEST = "sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
