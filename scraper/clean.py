@@ -8,8 +8,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _SPACES = re.compile(r"[ \t\r\f\v\u200b\u2028\u2029\ufeff]+")
-# a line of nothing but tags is markup a broken page leaked as text (an unclosed <title> or
-# <textarea> makes the rest of the page its raw text), never a paragraph
+# a line of nothing but tags is never a paragraph: a broken page's stray "<" beside an end tag
+# reads as "</div>" (a <title> that swallowed the page is parsed again in page.py, not here)
 _ONLY_TAGS = re.compile(r"(?:\s*</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>)+\s*")
 _MONTHS_RU = {
     "января": 1, "февраля": 2, "марта": 3, "апреля": 4, "мая": 5, "июня": 6, "июля": 7,

@@ -36,20 +36,30 @@ def parse(text: str) -> HtmlElement | None:
 _TAG_IN_RAW_TEXT = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*[\s/>]")
 
 
+_REPARSE_ROUNDS = 3  # each round parses the rest of the page again: bounded, for a page of nested titles
+
+
 def _reparse_swallowed(root: HtmlElement) -> None:
     """A <title> or <textarea> left unclosed (or written ``<title/``) makes the rest of the page
-    its raw text, markup and all: parse that text again, in the element's place."""
-    for element in [e for e in root.iter("title", "textarea") if _TAG_IN_RAW_TEXT.search(e.text or "")]:
-        parent = element.getparent()
-        if parent is None:
-            continue
-        try:
-            holder = html.fragment_fromstring(element.text, create_parent="div", parser=_parser())
-        except (etree.ParserError, ValueError):
-            element.drop_tree()  # keeps the tail; the swallowed text goes, never into a text
-            continue
-        holder.tail = element.tail
-        parent.replace(element, holder)
+    its raw text, markup and all: parse that text again, in the element's place. That text can
+    hold another such element, so again, a few times; what still swallows markup then is dropped
+    (its tail kept), never read as text."""
+    for round_ in range(_REPARSE_ROUNDS + 1):
+        swallowed = [e for e in root.iter("title", "textarea") if _TAG_IN_RAW_TEXT.search(e.text or "")]
+        for element in swallowed:
+            holder = _fragment(element.text or "") if round_ < _REPARSE_ROUNDS else None
+            if holder is None:
+                element.drop_tree()
+            else:
+                holder.tail = element.tail
+                element.getparent().replace(element, holder)
+
+
+def _fragment(text: str) -> HtmlElement | None:
+    try:
+        return html.fragment_fromstring(text, create_parent="div", parser=_parser())
+    except (etree.ParserError, ValueError):
+        return None
 
 
 @lru_cache(maxsize=1)

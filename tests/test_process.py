@@ -110,3 +110,12 @@ def test_a_title_that_swallows_the_page_loses_nothing_and_leaks_no_markup(broken
             assert isinstance(intact, Article) and result.text == intact.text, url
         checked += 1
     assert checked >= 20
+
+
+def test_a_swallowed_page_that_holds_another_unclosed_title_leaks_no_markup() -> None:
+    # found by the property test: the first <title>'s raw text holds a second, which holds a <div>
+    body = b'x">\n<title>y" content="text/html">\n<title><div>\xd0\xad'
+    for url in ("https://www.interfax.ru/world/813468", "https://news.example.org/a/1"):
+        result = process(capture(body, url), site_for(url))
+        assert isinstance(result, Article)
+        assert "<" not in result.text and "Э" in result.text
