@@ -288,21 +288,13 @@ def repair_unclosed(folder: Path) -> list[str]:
 
 
 def _end_of_last_record(path: Path) -> int:
-    """Where the last complete, digest-clean record ends. A torn gzip member can still parse as a
-    short record, so the gzip framing is checked on its own as well."""
-    end = 0
-    with open(path, "rb") as fh:
-        records = ArchiveIterator(fh, check_digests=True)
-        try:
-            for record in records:
-                records.read_to_end(record)
-                if _problem(record):
-                    break
-                end = records.get_record_offset() + records.get_record_length()
-        except _CORRUPT:
-            pass  # the end of the last good record is what this looks for
-        fh.seek(0)
-        return min(end, end_of_complete_members(fh))
+    """Where the last complete, digest-clean record ends: where ``check_records`` finds the first
+    bad record or the torn tail (which it checks on the gzip framing too: a torn member can still
+    parse as a short record)."""
+    for found in check_records(path):
+        if isinstance(found, ReadProblem) or found.problems:
+            return found.offset
+    return path.stat().st_size
 
 
 def _http(exchange: Exchange) -> StatusAndHeaders:
