@@ -221,8 +221,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.pages_from == "shared" and not (args.shared / "SOURCES.md").is_file():
         parser.error(f"--pages-from shared: no {args.shared / 'SOURCES.md'} (pass --shared FOLDER)")
-    saved = fixture_pages() if args.pages_from == "fixtures" else shared_pages(args.shared)
-    pages = world(saved, args.pages)
+    fixtures = fixture_pages()
+    pages = world(fixtures if args.pages_from == "fixtures" else shared_pages(args.shared), args.pages)
     total = sum(len(p) for p in pages.values())
     mean_kib = sum(len(b) for p in pages.values() for _, _, b in p) / total / 1024
     load = os.getloadavg()
@@ -240,7 +240,7 @@ def main() -> None:
         f"  command:      {command_rate:7.1f} pages/s ({full.seconds:.2f}s: start-up {start:.2f}s and the quality check too)"
     )
     print(f"extraction alone: {alone:7.1f} pages/s in one process; {alone_jobs:.1f} pages/s in {args.jobs} processes")
-    few = {name: p[: args.delay_pages] for name, p in world(fixture_pages(), args.pages).items()}  # all five sites
+    few = world(fixtures, args.delay_pages * len(SITES))  # all five sites, whatever --pages-from says
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         delayed = run(few, Path(tmp), args.delay, args.jobs).seconds
     # each site makes its robots.txt, feed and page requests one host at a time, `delay` apart

@@ -249,28 +249,23 @@ def cli_startup(work: Path) -> float:
     return run_child([sys.executable, "-m", "scraper", "--version"], work).seconds
 
 
-def settled(work: Path) -> None:
-    """Wait until the disk is done with what earlier figures wrote or deleted (``disk.settle``),
-    so that no figure pays for another's disk work."""
-    settle(work)
-
-
 def one_round(warc: Path, work: Path, pages: int, samples: Samples) -> None:
     """Every figure once, each re-clean into a new output folder of its own; the folders are
-    removed when the round is over, never between two figures."""
-    settled(work)
+    removed when the round is over, never between two figures, and before each figure the disk is
+    left to settle (``disk.settle``), so that none pays for another's disk work."""
+    settle(work)
     plain, extract_only = time_plain(warc)
     samples.add("plain", plain)
     samples.add("plain_extract_only", extract_only)
     outs = [work / f"out-{name}" for name in ("inprocess1", "inprocess2", "cli1", "cli2")]
-    settled(work)
+    settle(work)
     samples.add("inprocess_jobs1", time_inprocess(warc, outs[0], pages))
-    settled(work)
+    settle(work)
     samples.add("inprocess_rerun", time_inprocess(warc, outs[0], pages))  # same folder: nothing to rewrite
-    settled(work)
+    settle(work)
     samples.add("inprocess_jobs2", time_inprocess(warc, outs[1], pages, jobs=2))
     for jobs, out in zip((1, 2), outs[2:], strict=True):
-        settled(work)
+        settle(work)
         samples.add(f"cli_jobs{jobs}", cli_timing(warc, out, jobs, pages))
     for out in outs:
         shutil.rmtree(out)
