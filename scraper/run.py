@@ -253,13 +253,12 @@ class _SiteRun:
             outcome = pending.result()
         except WorkerError as exc:
             outcome = Outcome(url, False, str(exc))
-        catalog = self.shared.catalog
         if not outcome.ok:
             self._failed(key, url, outcome.reason, now)
             return
         self.report.extracted += 1
         text = Path(outcome.text_file or "")
-        catalog.record_article(
+        self.shared.catalog.record_article(
             key, text_path=os.path.relpath(text, self.s.out),
             json_path=os.path.relpath(text.with_suffix(".json"), self.s.out),
             text_sha256=outcome.text_sha256 or "",
