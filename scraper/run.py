@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scraper.catalog import Catalog
-from scraper.cdx import index_all
+from scraper.cdx import Indexed, index_all
 from scraper.config import Settings
 from scraper.discover import Link, candidates, feed_links, sitemap_links
 from scraper.errors import ScraperError, WorkerError
@@ -57,8 +57,7 @@ def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_even
             shared = _Shared(settings, catalog, budget, on_event, extract)
             futures = {site.name: pool.submit(_SiteRun(site, shared).run) for site in sites}
             reports = {name: future.result() for name, future in futures.items()}
-        # the run's WARC files are closed now: index them for replay tools (a failure is said, not fatal)
-        notes += [f"not indexed: {i.warc}: {i.problem}" for i in index_all(shared.warc_files) if i.problem]
+            notes += [note for indexing in shared.indexing for note in _index_notes(indexing)]
         result = RunResult(reports, tuple(shared.warc_files), budget.stop.is_set(), tuple(notes))
         status = "interrupted" if result.interrupted else ("failed" if result.failed else "ok")
         catalog.finish_run(run_id, datetime.now(UTC), status, {n: r.counts() for n, r in reports.items()})
@@ -82,6 +81,7 @@ class _Shared:
         self.extract = extract
         self.lock = threading.Lock()
         self.warc_files: list[Path] = []
+        self.indexing: list[Pending[list[Indexed]]] = []  # each site's WARC files, indexed once closed
 
 
 class _SiteRun:
@@ -105,8 +105,12 @@ class _SiteRun:
                 self.robots = Robots(self._fetch_robots) if s.obey_robots else None
                 self.polite = HostPacer(s.delay, self.robots, s.user_agent, self.shared.budget.stop)
                 self._visit()
-                with self.shared.lock:
-                    self.shared.warc_files.extend(sink.paths)
+            # the site's WARC files are closed: a worker indexes them for replay tools while the
+            # other sites go on
+            indexing = self.shared.extract.submit(_index, list(sink.paths))
+            with self.shared.lock:
+                self.shared.warc_files.extend(sink.paths)
+                self.shared.indexing.append(indexing)
         except Exception as exc:
             self.report.fail(self.site.name, f"site run stopped: {type(exc).__name__}: {exc}")
         return self.report
@@ -283,6 +287,19 @@ class _SiteRun:
         """A feed, sitemap or robots.txt exchange: archived, with no text of its own."""
         fields = metadata(site_for(exchange.url), exchange.started_at, None, self.s.out)
         return self.sink.current().write_exchange(exchange, fields)
+
+
+def _index(warcs: list[Path]) -> list[Indexed]:
+    return list(index_all(warcs))
+
+
+def _index_notes(indexing: Pending[list[Indexed]]) -> list[str]:
+    """What could not be indexed: said in the run's notes, never a failed run."""
+    try:
+        done = indexing.result()
+    except WorkerError as exc:
+        return [f"not indexed: {exc}"]
+    return [f"not indexed: {i.warc}: {i.problem}" for i in done if i.problem]
 
 
 def _header(exchange: Exchange, name: str) -> str | None:

@@ -19,6 +19,7 @@ import pytest
 from servers import Route, Server, serve
 from warcio.archiveiterator import ArchiveIterator
 
+from scraper.cdx import index_path, is_current, read_index
 from scraper.sites import SITES, Site
 from scraper.urls import canonical
 
@@ -244,6 +245,9 @@ def test_extraction_workers_write_what_one_process_writes(tmp_path: Path) -> Non
         assert sum(s["extracted"] for s in report["sites"].values()) == sum(world.expected(s) for s in SITES)
         # text/<site>/<day>/NNN_<hash>.txt: the day left out, in case the two runs straddle midnight
         texts[jobs] = {f"{t.parent.parent.name}/{t.name}": t.read_bytes() for t in world.texts()}
+        # each site's WARC files are indexed (by a worker, with --jobs 2) once the site is done
+        warcs = sorted((world.tmp / "out" / "warc").glob("*.warc.gz"))
+        assert len(warcs) >= len(SITES) and all(is_current(w) and read_index(index_path(w)) for w in warcs)
     assert texts["1"] == texts["2"]
 
 
