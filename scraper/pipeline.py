@@ -208,7 +208,9 @@ def text_folder(out: Path, warc: Path) -> Path:
 
 
 def _relative(path: Path, out: Path) -> str:
-    return Path(ospath.relpath(path.resolve(), out.resolve())).as_posix()
+    # the path as the run names it, as WarcSink does: resolving symlinks cost a stat per folder on
+    # every page, and a symlinked text folder would turn into a path outside the output folder
+    return Path(ospath.relpath(path, out)).as_posix()
 
 
 def metadata(site: Site, when: datetime, text_stem: Path | None, out: Path) -> dict[str, str]:

@@ -138,7 +138,7 @@ class _SiteRun:
                 self._article(key, url)
         finally:
             while self._pending:
-                self._extracted(*self._pending.popleft())
+                self._extracted(*self._wait(*self._pending.popleft()))
 
     # --- discovery -------------------------------------------------------------------------
 
@@ -240,23 +240,28 @@ class _SiteRun:
             return
         self.report.archived += 1
         final = replace(fetched.final, record_id=ref.record_id)
-        # only now, with the records on disk (write_exchange fsyncs before it returns)
-        catalog.record_capture(
-            key, url=url, site=self.site.name, fetched_at=final.fetched_at, http_status=final.status,
-            etag=final.header("ETag"), last_modified=final.header("Last-Modified"),
-            payload_digest=ref.payload_digest, warc_file=ref.warc_file, warc_record_id=ref.record_id,
-            warc_offset=ref.offset,
-        )  # fmt: skip
         self._pending.append((key, url, now, self.shared.extract.submit(extract_and_store, final, ref, final_stem)))
         # with N workers, up to N-1 pages of this site are extracted while it fetches the next one
-        while len(self._pending) >= self.shared.extract.jobs:
-            self._extracted(*self._pending.popleft())
+        ended = [self._wait(*self._pending.popleft()) for _ in range(len(self._pending) - self.shared.extract.jobs + 1)]
+        # one commit for this page's capture and the extractions that ended; the capture only now,
+        # with the records on disk (write_exchange fsyncs before it returns)
+        with catalog.transaction():
+            catalog.record_capture(
+                key, url=url, site=self.site.name, fetched_at=final.fetched_at, http_status=final.status,
+                etag=final.header("ETag"), last_modified=final.header("Last-Modified"),
+                payload_digest=ref.payload_digest, warc_file=ref.warc_file, warc_record_id=ref.record_id,
+                warc_offset=ref.offset,
+            )  # fmt: skip
+            for outcome in ended:
+                self._extracted(*outcome)
 
-    def _extracted(self, key: str, url: str, now: datetime, pending: Pending[Outcome]) -> None:
+    def _wait(self, key: str, url: str, now: datetime, pending: Pending[Outcome]) -> tuple[str, str, datetime, Outcome]:
         try:
-            outcome = pending.result()
+            return key, url, now, pending.result()
         except WorkerError as exc:
-            outcome = Outcome(url, False, str(exc))
+            return key, url, now, Outcome(url, False, str(exc))
+
+    def _extracted(self, key: str, url: str, now: datetime, outcome: Outcome) -> None:
         if not outcome.ok:
             self._failed(key, url, outcome.reason, now)
             return
