@@ -42,6 +42,7 @@ from scraper.workers import Extractors, Pending
 # reasons that a later run would only repeat: the URL is given up at once instead of retried
 _PERMANENT = ("HTTP 404", "HTTP 410", "not HTML")
 _MAX_SITEMAP_DEPTH = 2  # an index of indexes at most; a self-referencing index stops here too
+_Ended = tuple[str, str, datetime, Outcome]  # (canonical, url, when fetched, what extraction gave)
 
 
 def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_event: Callable[[str], None]) -> RunResult:
@@ -137,8 +138,9 @@ class _SiteRun:
                     break
                 self._article(key, url)
         finally:
-            while self._pending:
-                self._extracted(*self._wait(*self._pending.popleft()))
+            ended = [self._wait(*pending) for pending in self._pending]
+            self._pending.clear()
+            self._settle(ended)
 
     # --- discovery -------------------------------------------------------------------------
 
@@ -243,19 +245,27 @@ class _SiteRun:
         self._pending.append((key, url, now, self.shared.extract.submit(extract_and_store, final, ref, final_stem)))
         # with N workers, up to N-1 pages of this site are extracted while it fetches the next one
         ended = [self._wait(*self._pending.popleft()) for _ in range(len(self._pending) - self.shared.extract.jobs + 1)]
-        # one commit for this page's capture and the extractions that ended; the capture only now,
-        # with the records on disk (write_exchange fsyncs before it returns)
-        with catalog.transaction():
-            catalog.record_capture(
-                key, url=url, site=self.site.name, fetched_at=final.fetched_at, http_status=final.status,
-                etag=final.header("ETag"), last_modified=final.header("Last-Modified"),
-                payload_digest=ref.payload_digest, warc_file=ref.warc_file, warc_record_id=ref.record_id,
-                warc_offset=ref.offset,
-            )  # fmt: skip
-            for outcome in ended:
-                self._extracted(*outcome)
+        # the capture only now, with the records on disk (write_exchange fsyncs before it returns)
+        self._settle(ended, lambda: catalog.record_capture(
+            key, url=url, site=self.site.name, fetched_at=final.fetched_at, http_status=final.status,
+            etag=final.header("ETag"), last_modified=final.header("Last-Modified"),
+            payload_digest=ref.payload_digest, warc_file=ref.warc_file, warc_record_id=ref.record_id,
+            warc_offset=ref.offset,
+        ))  # fmt: skip
 
-    def _wait(self, key: str, url: str, now: datetime, pending: Pending[Outcome]) -> tuple[str, str, datetime, Outcome]:
+    def _settle(self, ended: list[_Ended], capture: Callable[[], None] | None = None) -> None:
+        """One catalog commit for a page's capture and the extractions that ended meanwhile; then
+        the progress display, with the catalog free again."""
+        with self.shared.catalog.transaction():
+            if capture is not None:
+                capture()
+            for item in ended:
+                self._extracted(*item)
+        for _, url, _, outcome in ended:
+            if outcome.ok:
+                self.shared.on_event(f"{self.site.name}: {url}")
+
+    def _wait(self, key: str, url: str, now: datetime, pending: Pending[Outcome]) -> _Ended:
         try:
             return key, url, now, pending.result()
         except WorkerError as exc:
@@ -272,7 +282,6 @@ class _SiteRun:
             json_path=os.path.relpath(text.with_suffix(".json"), self.s.out),
             text_sha256=outcome.text_sha256 or "",
         )  # fmt: skip
-        self.shared.on_event(f"{self.site.name}: {url}")
 
     def _text_stem(self, key: str, fetched: Fetched) -> Path | None:
         if fetched.final is None:
