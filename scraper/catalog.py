@@ -18,11 +18,20 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from scraper.catalog_schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    ArticleRow,
+    CheckRow,
+    FeedRow,
+    QualityRow,
+    SiteStatus,
+)
 from scraper.errors import ScraperError
 
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -31,46 +40,6 @@ _CHUNK = 500  # canonicals per IN (...) query, far below SQLite's variable limit
 _PAGE = 1000  # rows per query while streaming articles(), so no lock is held between pages
 _MAX_DELAY = timedelta(days=30)  # doubling stops here: a long-failing URL is still tried monthly
 
-# One tuple of statements per version: _MIGRATIONS[n] takes a file from version n to n + 1.
-# Later versions append (e.g. "ALTER TABLE articles ADD COLUMN ..."); never edit a released step.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE articles (
-            canonical TEXT PRIMARY KEY, url TEXT NOT NULL, site TEXT NOT NULL, first_seen TEXT NOT NULL,
-            last_fetched TEXT, http_status INTEGER, etag TEXT, last_modified TEXT, payload_digest TEXT,
-            text_sha256 TEXT, text_path TEXT, json_path TEXT,
-            warc_file TEXT, warc_record_id TEXT, warc_offset INTEGER, archived_at TEXT,
-            failures INTEGER NOT NULL DEFAULT 0, last_failure TEXT, next_retry_at TEXT,
-            gave_up INTEGER NOT NULL DEFAULT 0, serial_day TEXT, serial INTEGER)""",
-        "CREATE INDEX articles_site_seen ON articles (site, first_seen)",
-        "CREATE INDEX articles_site_retry ON articles (site, next_retry_at)",
-        "CREATE INDEX articles_site_archived ON articles (site, archived_at)",
-        "CREATE INDEX articles_archived ON articles (archived_at)",
-        """CREATE TABLE feeds (
-            url TEXT PRIMARY KEY, site TEXT NOT NULL, etag TEXT, last_modified TEXT, payload_digest TEXT,
-            warc_file TEXT NOT NULL, warc_record_id TEXT NOT NULL, warc_date TEXT NOT NULL,
-            target_uri TEXT NOT NULL)""",
-        """CREATE TABLE runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, finished_at TEXT,
-            status TEXT NOT NULL DEFAULT 'running', report TEXT)""",
-        # the last run and last success per site, kept as runs finish so status() never reads old reports
-        "CREATE TABLE site_runs (site TEXT PRIMARY KEY, last_run_at TEXT NOT NULL, last_success_at TEXT)",
-        "CREATE TABLE serials (site TEXT NOT NULL, day TEXT NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (site, day))",
-    ),
-    (
-        # the quality watch (scraper.quality): each article's figures and agreement with independent copies,
-        # kept with the hash of the text measured so a check after every run reads only what is new
-        """CREATE TABLE quality_articles (
-            canonical TEXT PRIMARY KEY, site TEXT NOT NULL, archived_at TEXT NOT NULL, text_sha256 TEXT NOT NULL,
-            chars INTEGER NOT NULL, paragraphs INTEGER NOT NULL, fallback INTEGER NOT NULL, copies TEXT)""",
-        "CREATE INDEX quality_articles_site ON quality_articles (site, archived_at)",
-        # one row per site and check: its verdict and figures
-        """CREATE TABLE quality_checks (
-            site TEXT NOT NULL, checked_at TEXT NOT NULL, since TEXT NOT NULL, verdict TEXT NOT NULL,
-            report TEXT NOT NULL, PRIMARY KEY (site, checked_at))""",
-    ),
-)
-SCHEMA_VERSION = len(_MIGRATIONS)
 
 # Needs work now: not done, not given up, under the attempt limit, and not waiting for a retry time.
 _DUE = "gave_up = 0 AND text_path IS NULL AND failures < ? AND (next_retry_at IS NULL OR next_retry_at <= ?)"
@@ -80,85 +49,13 @@ class CatalogError(ScraperError):
     """The catalog cannot be opened or written, or was written by a newer version of the scraper."""
 
 
-@dataclass(frozen=True, slots=True)
-class ArticleRow:
-    canonical: str
-    url: str  # as first seen
-    site: str
-    first_seen: datetime
-    last_fetched: datetime | None
-    http_status: int | None
-    etag: str | None
-    last_modified: str | None
-    payload_digest: str | None
-    text_sha256: str | None
-    text_path: str | None
-    json_path: str | None
-    warc_file: str | None  # these three point at the latest capture, the one the JSON names
-    warc_record_id: str | None
-    warc_offset: int | None
-    archived_at: datetime | None  # the first capture: it dates the text folder, so later captures keep it
-    failures: int  # every failure ever recorded; a success does not reset it
-    last_failure: str | None
-    next_retry_at: datetime | None  # set while a failed article waits for its retry
-    gave_up: bool
-    serial_day: date | None  # the text file number NNN this article got, and for which day
-    serial: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class FeedRow:
-    url: str
-    site: str
-    etag: str | None
-    last_modified: str | None
-    payload_digest: str | None
-    warc_file: str  # the last full response, which a revisit record refers to
-    warc_record_id: str
-    warc_date: datetime
-    target_uri: str
-
-
-@dataclass(frozen=True, slots=True)
-class SiteStatus:
-    site: str
-    articles: int  # with a text written
-    last_run: datetime | None
-    last_success: datetime | None
-    failures_pending: int  # failed, to be retried
-    gave_up: int
-
-
-@dataclass(frozen=True, slots=True)
-class QualityRow:
-    """One article as the quality watch last measured it."""
-
-    canonical: str
-    site: str
-    archived_at: datetime
-    text_sha256: str  # of the text measured: a re-clean that rewrites the text makes the row stale
-    chars: int  # body length
-    paragraphs: int
-    fallback: bool  # the adapter's body container was missing
-    copies: str | None  # JSON (scraper.snapshot.encode_agreements) of the copies compared; None: not yet
-
-
-@dataclass(frozen=True, slots=True)
-class CheckRow:
-    site: str
-    checked_at: datetime
-    since: datetime  # the check looked at articles archived from then on
-    verdict: str  # ok, degraded or broken
-    report: dict[str, Any]
-
-
 def migrate(db: sqlite3.Connection) -> int:
     """Bring the open file up to SCHEMA_VERSION inside the caller's transaction; returns the old version."""
     found = int(db.execute("PRAGMA user_version").fetchone()[0])
     if found > SCHEMA_VERSION:
         raise CatalogError(f"catalog schema version {found} is newer than this scraper's {SCHEMA_VERSION}: upgrade")
     for version in range(found, SCHEMA_VERSION):
-        for statement in _MIGRATIONS[version]:
+        for statement in MIGRATIONS[version]:
             db.execute(statement)
         db.execute(f"PRAGMA user_version = {version + 1}")  # a pragma takes no bound parameters
     return found

@@ -21,7 +21,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scraper.catalog import ArticleRow, Catalog, QualityRow
+from scraper.catalog import Catalog
+from scraper.catalog_schema import ArticleRow, QualityRow
 from scraper.copies import Agreement, compare, decode_agreements, encode_agreements, find_copies
 from scraper.sites import GENERIC, Site, by_name
 from scraper.verdict import OK, RANK, Figures, Measured, SiteCheck, Thresholds, baseline, judge, repeated_lines

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from scraper.catalog import SCHEMA_VERSION, ArticleRow, Catalog, CatalogError, FeedRow, SiteStatus
+from scraper.catalog import Catalog, CatalogError
+from scraper.catalog_schema import SCHEMA_VERSION, ArticleRow, FeedRow, SiteStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 22, 10, 15, tzinfo=UTC)

@@ -368,11 +368,11 @@ def test_scraper_check_without_a_catalog_is_exit_2(tmp_path: Path) -> None:
 def test_a_catalog_of_the_first_schema_gains_the_quality_tables(tmp_path: Path) -> None:
     import sqlite3
 
-    from scraper.catalog import _MIGRATIONS, SCHEMA_VERSION
+    from scraper.catalog_schema import MIGRATIONS, SCHEMA_VERSION
 
     path = tmp_path / "catalog.sqlite"
     with sqlite3.connect(path) as db:
-        for statement in _MIGRATIONS[0]:
+        for statement in MIGRATIONS[0]:
             db.execute(statement)
         db.execute(
             "INSERT INTO articles (canonical, url, site, first_seen) VALUES (?, ?, ?, ?)",
