@@ -45,34 +45,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from disk import settle  # bench/, the folder of this script
-from warcio.archiveiterator import ArchiveIterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from fixturepages import Page, fixture_pages  # noqa: E402
 from servers import Route, serve  # noqa: E402
 
 from scraper import Capture, process  # noqa: E402
 from scraper.sites import SITES, Site, site_for  # noqa: E402
 from scraper.urls import canonical  # noqa: E402
-
-Page = tuple[str, dict[str, str], bytes]
-
-
-def fixture_pages() -> dict[str, list[Page]]:
-    pages: dict[str, list[Page]] = {s.name: [] for s in SITES}
-    for case in sorted((ROOT / "tests" / "fixtures").glob("*/*.json")):
-        warc = case.with_suffix(".warc.gz")
-        if not warc.exists():
-            continue
-        with open(warc, "rb") as fh:
-            record = next(r for r in ArchiveIterator(fh) if r.rec_type == "response")
-            url = record.rec_headers.get_header("WARC-Target-URI")
-            headers = {k: v for k, v in record.http_headers.headers if k.lower() != "content-length"}
-            pages[json.loads(case.read_text(encoding="utf-8"))["site"]].append(
-                (url, headers, record.content_stream().read())
-            )
-    return pages
 
 
 def fresh_url(site: Site, url: str, n: int) -> str | None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
+from fixturepages import fixture_pages
 
 from scraper import Article, Capture, Rejected, process
 from scraper.sites import GENERIC, by_name, site_for
@@ -85,21 +84,12 @@ def test_registry_picks_the_adapter_by_host(url: str, site: str, language: str) 
     assert site_for(url).language_for(url) == language
 
 
-def _fixture_responses() -> list[tuple[str, bytes]]:
-    found = []
-    for warc in sorted((Path(__file__).parent / "fixtures").glob("*/*.warc.gz")):
-        with open(warc, "rb") as fh:
-            record = next(r for r in ArchiveIterator(fh) if r.rec_type == "response")
-            found.append((record.rec_headers.get_header("WARC-Target-URI"), record.content_stream().read()))
-    return found
-
-
 @pytest.mark.parametrize("broken", [b"", b"<title/"], ids=["title-unclosed", "title-slash"])
 def test_a_title_that_swallows_the_page_loses_nothing_and_leaks_no_markup(broken: bytes) -> None:
     """An unclosed <title> makes the rest of the page its raw text: parsed again, the page gives the
     text it gives intact (and never a text of markup)."""
     checked = 0
-    for url, body in _fixture_responses():
+    for url, _, body in (page for pages in fixture_pages().values() for page in pages):
         if b"<title>" not in body or b"</title>" not in body:
             continue
         damaged = body.replace(b"</title>", b"", 1) if not broken else body.replace(b"<title>", broken, 1)

@@ -16,30 +16,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from fixturepages import fixture_pages
 from servers import Route, Server, serve
 from warcio.archiveiterator import ArchiveIterator
 
 from scraper.cdx import index_path, is_current, read_index
 from scraper.sites import SITES, Site
 from scraper.urls import canonical
-
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def fixture_pages() -> dict[str, list[tuple[str, dict[str, str], bytes]]]:
-    pages: dict[str, list[tuple[str, dict[str, str], bytes]]] = {s.name: [] for s in SITES}
-    for case in sorted(FIXTURES.glob("*/*.json")):
-        warc = case.with_suffix(".warc.gz")
-        if not warc.exists():
-            continue
-        site = json.loads(case.read_text(encoding="utf-8"))["site"]
-        with open(warc, "rb") as fh:
-            record = next(r for r in ArchiveIterator(fh) if r.rec_type == "response")
-            headers = {k: v for k, v in record.http_headers.headers if k.lower() != "content-length"}
-            pages[site].append(
-                (record.rec_headers.get_header("WARC-Target-URI"), headers, record.content_stream().read())
-            )
-    return pages
 
 
 def rss(urls: list[str]) -> bytes:
