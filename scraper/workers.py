@@ -1,5 +1,5 @@
-"""Worker processes for the CPU-bound stage (parse, extract, write the text), shared by re-cleans
-and scheduled runs.
+"""Worker processes for the CPU-bound work (parse, extract, write the text; a scheduled run's
+indexes too), shared by re-cleans and scheduled runs.
 
 Workers are forked, all at once, when the pool starts: from the thread that starts it, before a
 scheduled run starts its site threads, so that no worker gets a copy of a lock a site thread holds

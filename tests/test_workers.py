@@ -58,7 +58,7 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
+def test_workers_end_when_their_parent_is_killed() -> None:
     script = "import time\nfrom scraper.workers import worker_pool\npool = worker_pool(2)\nprint('up', flush=True)\n"
     script += "time.sleep(60)"
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
