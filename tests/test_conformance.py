@@ -33,6 +33,9 @@ KNOWN = {
     "interfax/interfax-homepage-2018-03-17.html": ("http://www.interfax.ru/", 2018, False),
     "sputnik/sputnik-abkhazia-ru-homepage-2018-03-18.html": ("https://sputnik-abkhazia.ru/", 2018, False),
     "znua/zn-ua-homepage-2018-03-19.html": ("https://zn.ua/", 2018, False),
+    "znua/zn-ua-ukr-UKRAINE-2025-09-07-ataka-na-kyiv-652772.html": (
+        "https://zn.ua/ukr/UKRAINE/rosijska-ataka-na-kijiv-zahiblikh-vzhe-troje-postrazhdalij-vahitnij-zhintsi-zrobili"
+        "-terminovu-operatsiju.html", 2025, True),
 }  # fmt: skip
 
 # class names (whole words, or their prefix before "__"/"-") of page furniture on these sites
