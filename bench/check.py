@@ -40,14 +40,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scraper.catalog import Catalog  # noqa: E402
+from scraper.archive.catalog import Catalog  # noqa: E402
+from scraper.archive.texts import render_meta, render_text, stem  # noqa: E402
+from scraper.capture.warc import WarcFile  # noqa: E402
 from scraper.models import Article, Capture, Exchange  # noqa: E402
 from scraper.pipeline import metadata  # noqa: E402
-from scraper.quality import check_run  # noqa: E402
 from scraper.sites import by_name  # noqa: E402
-from scraper.store import render_meta, render_text, stem  # noqa: E402
 from scraper.urls import canonical  # noqa: E402
-from scraper.warc import WarcFile  # noqa: E402
+from scraper.watch.quality import check_run  # noqa: E402
 
 SITES = {
     "interfax": "https://www.interfax.ru/russia/{n}",

@@ -39,10 +39,10 @@ import faultserver  # noqa: E402
 from faultserver import EXPECTED, FEED_FAULTS, PAGE_MODES, Faults, run_config, run_faults  # noqa: E402
 
 from scraper import __version__  # noqa: E402
-from scraper.catalog import Catalog  # noqa: E402
+from scraper.archive.catalog import Catalog  # noqa: E402
+from scraper.capture.warc import ReadProblem, check_records, read_responses  # noqa: E402
 from scraper.sites import site_for  # noqa: E402
 from scraper.urls import canonical  # noqa: E402
-from scraper.warc import ReadProblem, check_records, read_responses  # noqa: E402
 
 FAULTS = {"stall_seconds": 30.0, "drip_seconds": 60, "bomb_mib": 2048}
 NETWORK = {"timeout": 2, "total_timeout": 5, "retries": 1, "backoff": 0.5, "retry_after_max": 10}
@@ -360,7 +360,11 @@ def _repair_row(folder: Path, out: Path, texts: list[Path]) -> str:
 def property_rows() -> list[str]:
     """Pages the property test (tests/test_process_property.py) found or keeps trying: each through
     process(), observed here."""
-    from scraper import Article, Capture, process  # the pure core, called as the test calls it
+    from scraper import (
+        Article,
+        Capture,
+        process,  # the pure core, called as the test calls it
+    )
 
     cases = [
         ("an unclosed `<title>` in the body (found by the property test)",
@@ -376,7 +380,7 @@ def property_rows() -> list[str]:
         result = process(capture, site_for(url))
         markup = isinstance(result, Article) and re.search(r"</?[A-Za-z][A-Za-z0-9]*[\s/>]", result.text)
         said = f"an article: {result.text[:30]!r}" if isinstance(result, Article) else f"no article: {result.reason}"
-        note = " (pending: scraper/clean.py to drop lines of nothing but tags)" if markup else ""
+        note = " (pending: scraper/extract/clean.py to drop lines of nothing but tags)" if markup else ""
         rows.append(f"| {what} | {cell(said)}{note} | {_mark(not markup)} |")
     return rows
 
@@ -430,7 +434,7 @@ file holds the page's first paragraph as the server meant it, whatever the chars
 
 ## Feeds and sitemaps (same run)
 
-XML is read without a DOCTYPE (`scraper/discover.py` cuts prolog declarations before any parser sees
+XML is read without a DOCTYPE (`scraper/schedule/discover.py` cuts prolog declarations before any parser sees
 the document), so no entity is defined, expanded or loaded. Links are kept only when http(s) and
 the site's own; a redirect or a name that leads to a loopback, private or link-local address is
 refused before connecting (`blocked: ...` above), unless it is a `connect_to` target.

@@ -11,7 +11,7 @@ in each of ``--repeat`` rounds:
   texts, catalog, indexes), as pages/s of the pipeline (the run's own start and finish, from the
   catalog's runs table) and of the whole command (its start-up and the quality check after the
   run included);
-- pages/s of extraction alone, right after the run: ``scraper.process`` over the same page bytes,
+- pages/s of extraction alone, right after the run: ``scraper.extract.process`` over the same page bytes,
   in this process (one core); once, for comparison, in N processes.
 
 Before each run the disk is left to settle (``disk.settle``). This machine's speed swings by up to

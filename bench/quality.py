@@ -3,7 +3,7 @@
 For each ``tests/fixtures/<site>/<case>.json`` with its ``.warc.gz`` beside it, the response record
 is extracted twice:
 
-- ours: ``scraper.process`` with the adapter ``scraper.sites.site_for`` picks for the record's URL;
+- ours: ``scraper.extract.process`` with the adapter ``scraper.sites.site_for`` picks for the record's URL;
 - plain: ``trafilatura.bare_extraction`` on the same body bytes, ``with_metadata=True``, URL given.
 
 Both are scored with the metrics of ``../shared/tools/quality_eval.py``: paragraph recall (expected
@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from textmatch import leaked, missing_in_order, norm  # noqa: E402
 
 from scraper import Article, process  # noqa: E402
+from scraper.capture.warc import Stored, read_responses  # noqa: E402
 from scraper.models import Capture  # noqa: E402
 from scraper.sites import site_for  # noqa: E402
-from scraper.warc import Stored, read_responses  # noqa: E402
 
 EXTRACTORS = ("ours", "plain")
 

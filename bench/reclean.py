@@ -55,10 +55,10 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from scraper import __version__, pipeline
+from scraper.capture.warc import Stored, read_responses
 from scraper.config import Settings
 from scraper.models import Capture, RunReport
 from scraper.sites import site_for
-from scraper.warc import Stored, read_responses
 
 ROOT = Path(__file__).resolve().parent.parent
 USER_AGENT = f"scraper/{__version__} (bench)"

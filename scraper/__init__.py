@@ -11,7 +11,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
+from scraper.extract.process import process
 from scraper.models import Article, Capture, Rejected
-from scraper.process import process
 
 __all__ = ["Article", "Capture", "Rejected", "__version__", "process"]

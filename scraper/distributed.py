@@ -14,11 +14,11 @@ from pathlib import Path
 
 from dask.distributed import Client, as_completed
 
+from scraper.capture.warc import find_warcs
 from scraper.config import Settings
 from scraper.errors import UsageError
 from scraper.models import Outcome, RunReport
 from scraper.pipeline import OnStep, reclean_file
-from scraper.warc import find_warcs
 
 
 def reclean_on_cluster(paths: list[Path], settings: Settings, scheduler: str, on_step: OnStep) -> RunReport:

@@ -12,18 +12,11 @@ from os import path as ospath
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scraper import __version__, page
-from scraper.cdx import index_all
-from scraper.config import Settings
-from scraper.decode import decode_html
-from scraper.errors import StoreError, UsageError
-from scraper.extract import TRAFILATURA_VERSION
-from scraper.framing import WHOLE, Span, spans
-from scraper.models import Article, Capture, Outcome, RecordRef, Rejected, RunReport
-from scraper.process import process
-from scraper.sites import Site, site_for
-from scraper.store import stem, write_article
-from scraper.warc import (
+from scraper import __version__
+from scraper.archive.cdx import index_all
+from scraper.archive.texts import stem, write_article
+from scraper.capture.framing import WHOLE, Span, spans
+from scraper.capture.warc import (
     TEXT_FIELD,
     WARC_SUFFIXES,
     ReadProblem,
@@ -34,10 +27,18 @@ from scraper.warc import (
     new_warc_path,
     read_responses,
 )
+from scraper.config import Settings
+from scraper.errors import StoreError, UsageError
+from scraper.extract import page
+from scraper.extract.body import TRAFILATURA_VERSION
+from scraper.extract.decode import decode_html
+from scraper.extract.process import process
+from scraper.models import Article, Capture, Outcome, RecordRef, Rejected, RunReport
+from scraper.sites import Site, site_for
 from scraper.workers import worker_pool
 
 if TYPE_CHECKING:
-    from scraper.fetch import Fetched
+    from scraper.capture.fetch import Fetched
 
 OnStep = Callable[[Outcome], None]
 
@@ -66,7 +67,7 @@ def _ignore(_: Outcome) -> None:
 
 def fetch_batch(urls: list[str], settings: Settings, on_step: OnStep = _ignore) -> BatchResult:
     """Fetch each URL into one new WARC and write a text per article, numbered in input order."""
-    from scraper.fetch import Fetcher  # httpx: imported by the commands that fetch, not by a re-clean
+    from scraper.capture.fetch import Fetcher  # httpx: imported by the commands that fetch, not by a re-clean
 
     out = settings.out
     warc_path = new_warc_path(out / "warc", "fetch", datetime.now(UTC))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from scraper.catalog import Catalog, CatalogError
-from scraper.catalog_schema import SCHEMA_VERSION, ArticleRow, FeedRow, SiteStatus
+from scraper.archive.catalog import Catalog, CatalogError
+from scraper.archive.schema import SCHEMA_VERSION, ArticleRow, FeedRow, SiteStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 22, 10, 15, tzinfo=UTC)
@@ -259,7 +259,7 @@ def test_serials_are_atomic_across_threads(cat: Catalog) -> None:
 def test_serials_are_atomic_across_processes(path: Path) -> None:
     Catalog(path).close()
     code = (
-        "import sys; from datetime import date; from pathlib import Path; from scraper.catalog import Catalog\n"
+        "import sys; from datetime import date; from pathlib import Path; from scraper.archive.catalog import Catalog\n"
         "with Catalog(Path(sys.argv[1])) as c:\n"
         "    print(' '.join(str(c.next_serial('a', date(2026, 11, 22))) for _ in range(40)))\n"
     )
@@ -431,7 +431,7 @@ def test_a_process_killed_mid_transaction_leaves_the_committed_state(path: Path)
         done(cat, "https://a.ru/1")
     code = (
         "import os, sys; from datetime import UTC, datetime; from pathlib import Path\n"
-        "from scraper.catalog import Catalog\n"
+        "from scraper.archive.catalog import Catalog\n"
         "c = Catalog(Path(sys.argv[1]))\n"
         "with c.transaction():\n"
         "    c.to_fetch('a', [('https://a.ru/2', 'https://a.ru/2')], datetime.now(UTC), 3)\n"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from scraper.decode import decode_html
+from scraper.extract.decode import decode_html
 
 TEXT = "<html><head>{meta}</head><body><p>Москва. ИНТЕРФАКС - Путин и Байден обсудили гарантии.</p></body></html>"
 

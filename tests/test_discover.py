@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import pytest
 from servers import Route, serve
 
-from scraper import discover
-from scraper.discover import Link, SitemapLinks, candidates, feed_links, sitemap_links
+from scraper.schedule import discover
+from scraper.schedule.discover import Link, SitemapLinks, candidates, feed_links, sitemap_links
 from scraper.sites import interfax, kremlin, rbc, sputnik, znua
 
 RBC_FEED = """<?xml version="1.0" encoding="utf-8"?>

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from test_index import Archive, build_archive
 
-from scraper.catalog import Catalog
+from scraper.archive.catalog import Catalog
 from scraper.sites import SITES
 
 

@@ -23,10 +23,10 @@ import pytest
 from faultserver import EXPECTED, FEED_FAULTS, PARAGRAPHS, Faults, FaultServer, run_config, run_faults, serve
 
 from scraper import Article, process
-from scraper.catalog import Catalog
+from scraper.archive.catalog import Catalog
+from scraper.capture.fetch import Fetcher
 from scraper.config import Settings
-from scraper.discover import candidates, feed_links, sitemap_links
-from scraper.fetch import Fetcher
+from scraper.schedule.discover import candidates, feed_links, sitemap_links
 from scraper.sites import site_for
 from scraper.urls import canonical
 
@@ -133,7 +133,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(
 ) -> None:
     # 127.0.0.1 passes for public here; the name resolves nowhere else, so a hit proves the check's
     # answer is the one connected to (no second lookup a DNS rebinding could answer differently)
-    monkeypatch.setattr("scraper.fetch.non_public", lambda address: None)
+    monkeypatch.setattr("scraper.capture.fetch.non_public", lambda address: None)
     with Fetcher(settings(server.origin, retries=0), resolver=lambda host, port: ["127.0.0.1"]) as fetcher:
         fetched = fetcher.fetch(f"http://pinned.example:{server.port}/ok/31")
     assert fetched.error is None and fetched.final is not None and fetched.final.status == 200

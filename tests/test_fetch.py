@@ -11,8 +11,8 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from scraper import Article, Rejected, process
+from scraper.capture.fetch import Fetcher, decode_content, retry_after
 from scraper.config import Settings
-from scraper.fetch import Fetcher, decode_content, retry_after
 from scraper.sites import site_for
 
 URL = "https://www.interfax.ru/world/813468"

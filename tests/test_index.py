@@ -19,7 +19,7 @@ import pytest
 from test_run import World, _key
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper.cdx import IndexEntry, index_path, index_warc, read_index
+from scraper.archive.cdx import IndexEntry, index_path, index_warc, read_index
 from scraper.sites import SITES
 
 REVISIT_PROFILES = ("/revisit/server-not-modified", "/revisit/identical-payload-digest")

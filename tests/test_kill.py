@@ -23,10 +23,10 @@ from pathlib import Path
 from faultserver import Faults, many, run_config, serve
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper.catalog import Catalog
+from scraper.archive.catalog import Catalog
+from scraper.capture.warc import ReadProblem, check_records
 from scraper.sites import site_for
 from scraper.urls import canonical
-from scraper.warc import ReadProblem, check_records
 
 KILLS = int(os.environ.get("KILLS", "20"))
 GROWTH = 4  # articles added to the feed each round; at 0.5 s apart, a run lasts some 4 s

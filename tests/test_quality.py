@@ -15,17 +15,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scraper.catalog import Catalog
+from scraper.archive.catalog import Catalog
+from scraper.archive.texts import stem
+from scraper.capture.warc import Stored, WarcFile, new_warc_path, read_responses
 from scraper.cli import app
-from scraper.copies import Copy, compare, feed_copies, json_ld_copies
 from scraper.models import Capture, Exchange
 from scraper.pipeline import extract_and_store, metadata
-from scraper.quality import check_run
 from scraper.sites import by_name, site_for
-from scraper.store import stem
 from scraper.urls import canonical
-from scraper.verdict import BROKEN, DEGRADED, OK, Measured, Repeated, Thresholds, baseline, judge, repeated_lines
-from scraper.warc import Stored, WarcFile, new_warc_path, read_responses
+from scraper.watch.copies import Copy, compare, feed_copies, json_ld_copies
+from scraper.watch.quality import check_run
+from scraper.watch.verdict import BROKEN, DEGRADED, OK, Measured, Repeated, Thresholds, baseline, judge, repeated_lines
 
 DAY1 = datetime(2026, 11, 21, 6, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
@@ -368,7 +368,7 @@ def test_scraper_check_without_a_catalog_is_exit_2(tmp_path: Path) -> None:
 def test_a_catalog_of_the_first_schema_gains_the_quality_tables(tmp_path: Path) -> None:
     import sqlite3
 
-    from scraper.catalog_schema import MIGRATIONS, SCHEMA_VERSION
+    from scraper.archive.schema import MIGRATIONS, SCHEMA_VERSION
 
     path = tmp_path / "catalog.sqlite"
     with sqlite3.connect(path) as db:

@@ -19,8 +19,8 @@ import pytest
 from test_index import Archive, build_archive, records
 from test_run import _key
 
-from scraper.catalog import Catalog
-from scraper.cdx import IndexEntry, index_path, read_index
+from scraper.archive.catalog import Catalog
+from scraper.archive.cdx import IndexEntry, index_path, read_index
 from scraper.sites import SITES, site_for
 
 START_TIMEOUT = 60.0  # pywb imports gevent and its templates: slow on a cold machine

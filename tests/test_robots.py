@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scraper.robots import MAX_ROBOTS_BYTES, Robots, robots_url
+from scraper.schedule.robots import MAX_ROBOTS_BYTES, Robots, robots_url
 
 UA = "scraper/0.1 (+https://github.com/example/scraper)"
 

@@ -20,7 +20,7 @@ from fixturepages import fixture_pages
 from servers import Route, Server, serve
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper.cdx import index_path, is_current, read_index
+from scraper.archive.cdx import index_path, is_current, read_index
 from scraper.sites import SITES, Site
 from scraper.urls import canonical
 

@@ -9,8 +9,8 @@ import pytest
 from textmatch import leaked, missing_in_order, norm
 
 from scraper import Article, process
+from scraper.capture.warc import Stored, read_responses
 from scraper.sites import site_for
-from scraper.warc import Stored, read_responses
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = sorted(p for p in FIXTURES.glob("*/*.json") if p.with_suffix(".warc.gz").exists())

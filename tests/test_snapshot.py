@@ -18,10 +18,10 @@ from test_quality import DAY1, Archive, day_of_articles
 from typer.testing import CliRunner
 
 from scraper import Article, process
-from scraper.catalog import Catalog
+from scraper.archive.catalog import Catalog
+from scraper.capture.warc import Stored, read_responses
 from scraper.cli import app
 from scraper.sites import site_for
-from scraper.warc import Stored, read_responses
 
 TESTS = Path(__file__).resolve().parent
 RBC = TESTS / "fixtures" / "rbc" / "rbc-business-inline-cards-read-also-2023.warc.gz"

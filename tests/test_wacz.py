@@ -14,9 +14,9 @@ import pytest
 from test_index import Archive, build_archive
 from wacz.main import main as wacz_main
 
-from scraper import wacz as scraper_wacz
-from scraper.catalog import Catalog
-from scraper.cdx import index_path, read_index
+from scraper.archive import wacz as scraper_wacz
+from scraper.archive.catalog import Catalog
+from scraper.archive.cdx import index_path, read_index
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper.models import Exchange
-from scraper.warc import (
+from scraper.capture.warc import (
     REVISIT_IDENTICAL,
     REVISIT_NOT_MODIFIED,
     Original,
@@ -18,6 +17,7 @@ from scraper.warc import (
     read_responses,
     repair_unclosed,
 )
+from scraper.models import Exchange
 
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

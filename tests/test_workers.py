@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from scraper.errors import WorkerError
-from scraper.limits import archive_lock
+from scraper.schedule.limits import archive_lock
 from scraper.workers import Extractors
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
@@ -78,7 +78,7 @@ def test_workers_end_when_their_parent_is_killed() -> None:
 
 def test_workers_do_not_keep_the_archive_lock_of_a_killed_run(tmp_path: Path) -> None:
     script = (
-        "import sys, time; from pathlib import Path; from scraper.limits import archive_lock;"
+        "import sys, time; from pathlib import Path; from scraper.schedule.limits import archive_lock;"
         " from scraper.workers import worker_pool\n"
         "with archive_lock(Path(sys.argv[1])):\n"
         "    pool = worker_pool(2); print('up', flush=True); time.sleep(60)"

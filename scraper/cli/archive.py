@@ -8,11 +8,12 @@ from typing import Annotated
 
 import typer
 
+from scraper.capture.warc import find_warcs
+
 # the commands import their backends when they run: every command starts without the others' libraries
 from scraper.cli.common import ConfigOpt, OutOpt, QuietOpt, err, errors
 from scraper.config import load_settings
 from scraper.errors import ArchiveError, UsageError
-from scraper.warc import find_warcs
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +34,7 @@ def index(
     quiet: QuietOpt = False,
 ) -> None:
     """Write a CDXJ index beside each WARC (<name>.warc.gz.cdxj), for pywb and other replay tools."""
-    from scraper import cdx
+    from scraper.archive import cdx
 
     failed = written = current = 0
     with errors():
@@ -62,7 +63,7 @@ def replay(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the archive with pywb on 127.0.0.1: every capture opens as it was served. Ctrl-C stops it."""
-    from scraper import replay as replaying
+    from scraper.archive import replay as replaying
 
     with errors():
         if not 0 < port < 65536:
@@ -87,7 +88,7 @@ def export(
     quiet: QuietOpt = False,
 ) -> None:
     """One row per article in the catalog: every field of its JSON metadata, then its text."""
-    from scraper import export as exporting
+    from scraper.archive import export as exporting
 
     with errors():
         settings = load_settings(config, out=out_dir)
@@ -113,7 +114,7 @@ def pack(
     quiet: QuietOpt = False,
 ) -> None:
     """Package the archive's WARCs, index and article list as one WACZ file (opens in ReplayWeb.page)."""
-    from scraper import wacz
+    from scraper.archive import wacz
 
     with errors():
         root = load_settings(config, out=out_dir).out

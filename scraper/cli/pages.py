@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from scraper import pipeline
+from scraper.archive.texts import article_fields
 from scraper.cli.common import (
     ConfigOpt,
     ConnectToOpt,
@@ -26,7 +27,6 @@ from scraper.cli.common import (
 from scraper.config import load_settings
 from scraper.errors import UsageError
 from scraper.models import Article, Rejected, RunReport
-from scraper.store import article_fields
 from scraper.urls import check_http
 
 

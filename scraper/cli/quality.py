@@ -11,14 +11,14 @@ from typing import Annotated
 
 import typer
 
-from scraper.catalog import Catalog
+from scraper.archive.catalog import Catalog
 from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, err, errors, out, with_connect_to
 from scraper.config import load_settings, parse_duration
 from scraper.errors import ConfigError, UsageError
-from scraper.quality import CheckReport, check_run
 from scraper.sites import GENERIC, Site, by_name, site_for
 from scraper.urls import check_http
-from scraper.verdict import OK, SiteCheck, Thresholds
+from scraper.watch.quality import CheckReport, check_run
+from scraper.watch.verdict import OK, SiteCheck, Thresholds
 
 _SHOWN = 10  # flagged articles listed per site; --json lists them all
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -136,7 +136,7 @@ def snapshot(
 ) -> None:
     """Save a page (from the archive when the catalog has it, else fetched) as a test fixture:
     <fixtures>/<site>/<name>.warc.gz and the expected JSON of today's adapter, to review and commit."""
-    from scraper.snapshot import SnapshotError, take_snapshot  # httpx: imported when the command runs
+    from scraper.watch.snapshot import SnapshotError, take_snapshot  # httpx: imported when the command runs
 
     with errors():
         settings = with_connect_to(load_settings(config, out=out_dir), connect_to)

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scraper.catalog import Catalog
+from scraper.archive.catalog import Catalog
 from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, QuietOpt, err, errors, out, progress, with_connect_to
 from scraper.config import load_settings, parse_duration
 from scraper.sites import SITES
 
 if TYPE_CHECKING:
-    from scraper.run_report import RunResult
+    from scraper.schedule.report import RunResult
 
 
 def register(app: typer.Typer) -> None:
@@ -42,8 +42,8 @@ def run(
 ) -> None:
     """Scheduled run: discover new articles in the sites' feeds and sitemaps, fetch, archive, extract."""
     # imported here: httpx, feedparser and protego are for runs only, not every command's start-up
-    from scraper.limits import Budget
-    from scraper.run import scheduled_run
+    from scraper.schedule.limits import Budget
+    from scraper.schedule.run import scheduled_run
 
     with errors():
         settings = with_connect_to(load_settings(config, out=out_dir, sites=site or None, run_jobs=jobs), connect_to)

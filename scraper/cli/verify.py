@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from scraper.archive.verify import verify as check
 from scraper.cli.common import QuietOpt, err, out
-from scraper.verify import verify as check
 
 
 def register(app: typer.Typer) -> None:

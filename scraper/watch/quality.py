@@ -3,8 +3,8 @@
 A site renames one class and the adapter starts keeping a news ticker or dropping half the body;
 these checks catch it from the archive alone. Per site, over the articles archived since a moment
 (the window) against those of the days before it (the history): the share of fallback pages,
-length against the history, agreement with independent copies of the text (``scraper.copies``)
-and lines repeated across a day's articles; ``scraper.verdict`` judges the figures.
+length against the history, agreement with independent copies of the text (``scraper.watch.copies``)
+and lines repeated across a day's articles; ``scraper.watch.verdict`` judges the figures.
 
 ``check_run`` loads the data (``load_article``: each article's text and JSON files as a scheduled
 run wrote them), keeps each article's figures in the catalog (a check after every run then reads
@@ -21,11 +21,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scraper.catalog import Catalog
-from scraper.catalog_schema import ArticleRow, QualityRow
-from scraper.copies import Agreement, compare, decode_agreements, encode_agreements, find_copies
+from scraper.archive.catalog import Catalog
+from scraper.archive.schema import ArticleRow, QualityRow
 from scraper.sites import GENERIC, Site, by_name
-from scraper.verdict import OK, RANK, Figures, Measured, SiteCheck, Thresholds, baseline, judge, repeated_lines
+from scraper.watch.copies import Agreement, compare, decode_agreements, encode_agreements, find_copies
+from scraper.watch.verdict import OK, RANK, Figures, Measured, SiteCheck, Thresholds, baseline, judge, repeated_lines
 
 DEFAULTS = Thresholds()  # frozen: one instance serves every call
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import trafilatura
 from trafilatura.settings import Document, Extractor
 
-from scraper.page import HtmlElement
+from scraper.extract.page import HtmlElement
 
 TRAFILATURA_VERSION: str = trafilatura.__version__
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from scraper.cdx import IndexEntry, index_all, read_index
+from scraper.archive.cdx import IndexEntry, index_all, read_index
+from scraper.capture.warc import find_warcs
 from scraper.errors import ArchiveError, UsageError
-from scraper.warc import find_warcs
 
 
 @dataclass(frozen=True, slots=True)

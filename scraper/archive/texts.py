@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scraper.errors import StoreError
-from scraper.extract import TRAFILATURA_VERSION
+from scraper.extract.body import TRAFILATURA_VERSION
 from scraper.models import Article, Capture, RecordRef
 from scraper.urls import url_hash
 

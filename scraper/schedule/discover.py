@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from scraper import page
+from scraper.extract import page
 from scraper.sites.base import Site
 from scraper.urls import canonical
 

@@ -31,8 +31,8 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from scraper.capture.framing import WHOLE, Span, end_of_complete_members
 from scraper.errors import ArchiveError, UsageError
-from scraper.framing import WHOLE, Span, end_of_complete_members
 from scraper.models import Capture, Exchange, RecordRef
 
 # Transfer-Encoding describes the wire, not the body kept (already de-chunked): renamed the way

@@ -4,7 +4,7 @@
 ``<fixtures>/<site>/<name>.warc.gz`` (one response record) and ``<name>.json`` (today's adapter
 output, in the format ``tests/test_sites.py`` reads).
 
-Every WARC is read through ``scraper.warc``'s public API.
+Every WARC is read through ``scraper.capture.warc``'s public API.
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from http import HTTPStatus
 from pathlib import Path
 
 from scraper import __version__
-from scraper.catalog import Catalog
+from scraper.archive.catalog import Catalog
+from scraper.capture.fetch import Fetcher
+from scraper.capture.warc import Stored, WarcFile, read_responses
 from scraper.config import Settings
-from scraper.copies import archived_responses
 from scraper.errors import ScraperError, UsageError
-from scraper.fetch import Fetcher
+from scraper.extract.process import process
 from scraper.models import Article, Capture, Exchange, Rejected
 from scraper.pipeline import metadata
-from scraper.process import process
 from scraper.sites import Site
 from scraper.urls import canonical, url_hash
-from scraper.warc import Stored, WarcFile, read_responses
+from scraper.watch.copies import archived_responses
 
 _DROPPED_HEADERS = frozenset(
     ("content-encoding", "content-length", "transfer-encoding", "x-archive-orig-transfer-encoding")

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from scraper.errors import UsageError
-from scraper.robots import Robots
+from scraper.schedule.robots import Robots
 
 
 class Budget:

@@ -21,22 +21,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from scraper.catalog import Catalog
-from scraper.cdx import Indexed, index_all
+from scraper.archive.catalog import Catalog
+from scraper.archive.cdx import Indexed, index_all
+from scraper.archive.texts import stem
+from scraper.capture.fetch import Fetched, Fetcher
+from scraper.capture.warc import Original, WarcSink, payload_digest, repair_unclosed, warc_date
 from scraper.config import Settings
-from scraper.discover import Link, candidates, feed_links, sitemap_links
 from scraper.errors import ScraperError, WorkerError
-from scraper.fetch import Fetched, Fetcher
-from scraper.limits import Budget, HostPacer, archive_lock
 from scraper.models import Exchange, Outcome, RecordRef
 from scraper.pipeline import archive_fetched, extract_and_store, metadata, warcinfo
-from scraper.quality import check_run
-from scraper.robots import Robots
-from scraper.run_report import RunResult, SiteReport
+from scraper.schedule.discover import Link, candidates, feed_links, sitemap_links
+from scraper.schedule.limits import Budget, HostPacer, archive_lock
+from scraper.schedule.report import RunResult, SiteReport
+from scraper.schedule.robots import Robots
 from scraper.sites import Site, site_for
-from scraper.store import stem
 from scraper.urls import canonical
-from scraper.warc import Original, WarcSink, payload_digest, repair_unclosed, warc_date
+from scraper.watch.quality import check_run
 from scraper.workers import Extractors, Pending
 
 # reasons that a later run would only repeat: the URL is given up at once instead of retried

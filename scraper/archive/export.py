@@ -22,8 +22,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from scraper.catalog import Catalog
-from scraper.catalog_schema import ArticleRow
+from scraper.archive.catalog import Catalog
+from scraper.archive.schema import ArticleRow
 from scraper.errors import UsageError
 from scraper.sites import SITES
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scraper.quality import CheckReport
+from scraper.watch.quality import CheckReport
 
 
 @dataclass

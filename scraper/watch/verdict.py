@@ -1,13 +1,13 @@
 """A site's verdict in the quality watch (ok, degraded or broken), from its articles' figures.
 
-Pure functions over what ``scraper.quality`` reads from the archive; per site, over the articles
+Pure functions over what ``scraper.watch.quality`` reads from the archive; per site, over the articles
 of the window against those of the history:
 
 - fallback: the share of pages whose body container was not found (``adapter_fallback``);
 - length: body length and paragraph count against the site's own history, on a log scale (news
   items and transcripts of one site differ tenfold): an article far off is an outlier; a window
   whose median moved is a shift;
-- copies: how the articles agreed with their independent copies (``scraper.copies``): truncated,
+- copies: how the articles agreed with their independent copies (``scraper.watch.copies``): truncated,
   leaked;
 - repeated lines: a line in many of the site's articles of one day (a ticker, a "read also" block).
 """
@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from scraper.copies import Agreement, words
+from scraper.watch.copies import Agreement, words
 
 OK, DEGRADED, BROKEN = "ok", "degraded", "broken"
 RANK = {OK: 0, DEGRADED: 1, BROKEN: 2}

@@ -1,7 +1,7 @@
 """``scraper verify``: check that an archive is what it says it is. Reads only; writes nothing.
 
 Every record's WARC-Block-Digest and WARC-Payload-Digest are recomputed (warcio's digest check,
-through scraper.warc), and a file must end with a complete record. Then every text's JSON (under
+through scraper.capture.warc), and a file must end with a complete record. Then every text's JSON (under
 ``text/``) must name a WARC file inside the archive and, at its offset, the response record with
 its ID and its payload digest; the text's SHA-256 must be the one the JSON holds. With a catalog,
 every archived article must point at such a record, and a finished one at its text and JSON.
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scraper.catalog import Catalog, CatalogError
-from scraper.warc import ReadProblem, check_records, is_warc, record_at
+from scraper.archive.catalog import Catalog, CatalogError
+from scraper.capture.warc import ReadProblem, check_records, is_warc, record_at
 
 OnProblem = Callable[[str], None]
 

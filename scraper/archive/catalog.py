@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scraper.catalog_schema import (
+from scraper.archive.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
     ArticleRow,

@@ -9,7 +9,7 @@
   that differ between copies do not count: what the copy has and we lack (truncated), what we have
   and it lacks (leaked).
 
-Every WARC is read through ``scraper.warc``'s public API; no third-party library is imported here.
+Every WARC is read through ``scraper.capture.warc``'s public API; no third-party library is imported here.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any, Protocol
 from xml.etree import ElementTree
 
-from scraper import page
-from scraper.decode import decode_html
-from scraper.extract import whole_page
+from scraper.capture.warc import Stored, read_responses
+from scraper.extract import page
+from scraper.extract.body import whole_page
+from scraper.extract.decode import decode_html
 from scraper.models import Capture
 from scraper.sites import Site
 from scraper.urls import canonical
-from scraper.warc import Stored, read_responses
 
 # a script's text ends at the first "</script" (HTML parsing rules), so a pattern finds them all
 # without parsing the whole page

@@ -3,7 +3,7 @@
 ``prepare(root)`` brings the CDXJ index of every WARC under ``<root>/warc`` up to date and writes
 ``<root>/.pywb/config.yaml``: one collection, ``archive``, whose indexes and WARCs are that folder,
 so pywb reads the archive where it is (nothing copied). ``serve`` then replaces the current
-process with pywb listening on 127.0.0.1 only: ``python -m scraper.replay FOLDER PORT``.
+process with pywb listening on 127.0.0.1 only: ``python -m scraper.archive.replay FOLDER PORT``.
 
 pywb replays a ``server-not-modified`` revisit (the archived 304 of an unchanged feed) as a 304
 with no body (reported as ukwa/ukwa-pywb#40), so a browser shows nothing for that capture. The
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from scraper.cdx import Indexed, index_all
+from scraper.archive.cdx import Indexed, index_all
+from scraper.capture.warc import find_warcs
 from scraper.errors import UsageError
-from scraper.warc import find_warcs
 
 COLLECTION = "archive"
 HOST = "127.0.0.1"  # replay is for the person at this machine; never on a public interface
@@ -66,7 +66,7 @@ def prepare(root: Path) -> ReplaySetup:
 
 
 def command(setup: ReplaySetup, port: int) -> list[str]:
-    return [sys.executable, "-m", "scraper.replay", str(setup.folder), str(port)]
+    return [sys.executable, "-m", "scraper.archive.replay", str(setup.folder), str(port)]
 
 
 def serve(setup: ReplaySetup, port: int) -> NoReturn:

@@ -1,4 +1,4 @@
-"""The catalog's tables and the rows its queries return (``scraper.catalog`` reads and writes them).
+"""The catalog's tables and the rows its queries return (``scraper.archive.catalog`` reads and writes them).
 
 ``MIGRATIONS[n]`` takes a catalog file from schema version n to n + 1; ``SCHEMA_VERSION`` is the
 version this scraper writes.
@@ -37,7 +37,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE serials (site TEXT NOT NULL, day TEXT NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (site, day))",
     ),
     (
-        # the quality watch (scraper.quality): each article's figures and agreement with independent copies,
+        # the quality watch (scraper.watch.quality): each article's figures and agreement with independent copies,
         # kept with the hash of the text measured so a check after every run reads only what is new
         """CREATE TABLE quality_articles (
             canonical TEXT PRIMARY KEY, site TEXT NOT NULL, archived_at TEXT NOT NULL, text_sha256 TEXT NOT NULL,
@@ -112,7 +112,7 @@ class QualityRow:
     chars: int  # body length
     paragraphs: int
     fallback: bool  # the adapter's body container was missing
-    copies: str | None  # JSON (scraper.snapshot.encode_agreements) of the copies compared; None: not yet
+    copies: str | None  # JSON (scraper.watch.snapshot.encode_agreements) of the copies compared; None: not yet
 
 
 @dataclass(frozen=True, slots=True)

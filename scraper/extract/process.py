@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-from scraper import page
-from scraper.clean import clean_lines, parse_date
-from scraper.decode import decode_html
-from scraper.extract import Extracted, body_text, whole_page
+from scraper.extract import page
+from scraper.extract.body import Extracted, body_text, whole_page
+from scraper.extract.clean import clean_lines, parse_date
+from scraper.extract.decode import decode_html
 from scraper.models import Article, Capture, Rejected
 from scraper.sites.base import COMMON_DROP, Site
 
