@@ -8,6 +8,11 @@ XPath conventions (all evaluated on the whole parsed page):
 - ``title``, ``published``, ``authors``, ``tags``, ``lead``: may select elements (their text is
   used) or attribute/text nodes. Title, date and lead take the first non-empty value; authors and
   tags take every value, de-duplicated in order.
+- Match a class with ``has_class``: the attribute holds a list of tokens, and ``contains(@class, 'x')``
+  alone would also take ``x-y``, ``x__y`` and ``xy``.
+
+Layouts change as deltas: a new version is ``dataclasses.replace`` of the one before it, with
+``valid_until`` set on the old one. ``Site`` checks that its layouts are in date order.
 """
 
 from __future__ import annotations
@@ -17,6 +22,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from urllib.parse import urlsplit
+
+
+def has_class(name: str) -> str:
+    """An XPath predicate true for an element whose ``class`` holds the whole token ``name``:
+    ``f"//div[{has_class('article__text')}]"``. Combine several with ``or``/``and`` inside one ``[...]``.
+    """
+    if not name or any(c.isspace() for c in name) or "'" in name:
+        raise ValueError(f"not a single class token: {name!r}")
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +87,7 @@ class Site:
             raise ValueError(f"site {self.name}: at least one layout is required")
         if self.layouts[-1].valid_until is not None:
             raise ValueError(f"site {self.name}: the last layout must be the current one")
+        _check_dates(self.name, self.layouts)
 
     @cached_property
     def _host_res(self) -> tuple[re.Pattern[str], ...]:
@@ -102,3 +117,24 @@ class Site:
         if any(re.search(p, url) for p in self.non_article_urls):
             return False
         return any(re.search(p, url) for p in self.article_urls)
+
+
+def _check_dates(site: str, layouts: tuple[Layout, ...]) -> None:
+    """Every layout but the last ends, each later than the one before: ``layout_for`` takes the first
+    whose ``valid_until`` is after the capture, so a layout out of order would never be chosen."""
+    before: tuple[str, datetime] | None = None  # the previous layout's version and end
+    for layout in layouts[:-1]:
+        end = layout.valid_until
+        if end is None:
+            raise ValueError(
+                f"site {site}: layout {layout.version!r} has no valid_until but is not the last;"
+                " only the last layout may be open-ended"
+            )
+        if end.tzinfo is None:
+            raise ValueError(f"site {site}: layout {layout.version!r}: valid_until must be timezone-aware (UTC)")
+        if before is not None and end <= before[1]:
+            raise ValueError(
+                f"site {site}: layouts out of date order: {layout.version!r} (until {end.isoformat()}) must end"
+                f" after {before[0]!r} (until {before[1].isoformat()})"
+            )
+        before = (layout.version, end)

@@ -10,17 +10,11 @@ article the site puts "read also" cards as ``aside``, photos as ``figure`` and b
 which only a line rule can catch.
 """
 
-from scraper.sites.base import Layout, Site
-
-
-def _cls(name: str) -> str:
-    """XPath test for one class token (``contains(@class, ...)`` alone would also hit ``nameX``)."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
+from scraper.sites.base import Layout, Site, has_class
 
 _ARTICLE = "//article[@itemprop='articleBody']"
 # the story's rubric-and-time line; the first one, as an infinite-scroll page may hold several stories
-_DATELINE = f"(//aside[{_cls('textML')}])[1]"
+_DATELINE = f"(//aside[{has_class('textML')}])[1]"
 
 SITE = Site(
     name="interfax",
@@ -60,19 +54,19 @@ SITE = Site(
                 # in-text banner slots (id pl281_ban905) with their "Реклама" label
                 f"{_ARTICLE}//div[contains(@id, '_ban')]",
                 # gallery slide counters ("3 из 6") and photo credits
-                f"//*[{_cls('photoGallery__count')} or {_cls('photoGallery__source')}]",
+                f"//*[{has_class('photoGallery__count')} or {has_class('photoGallery__source')}]",
             ),
             # the desk's sign-off closing a dispatch: two to five lower-case groups of 1-3 letters,
             # the first maybe with a digit ("1гк ив бм", "кс мч"); a real paragraph has capitals or stops
             drop_lines=(r"^\d?[а-яё]{1,3}(?:\s+\d?[а-яё]{1,3}){1,4}$",),
             title=(
                 "(//h1[@itemprop='headline' or @itemprop='name'])[1]",  # articles; galleries use "name"
-                f"//*[{_cls('textMTitle')}]/descendant-or-self::h1",
+                f"//*[{has_class('textMTitle')}]/descendant-or-self::h1",
             ),
             # the story's own time first: the page also carries dozens of <time> in the news timeline
             published=(
                 f"{_DATELINE}//time/@datetime",
-                f"{_DATELINE}//a[{_cls('time')}]",  # older pages print the time as text only
+                f"{_DATELINE}//a[{has_class('time')}]",  # older pages print the time as text only
                 "//meta[@property='article:published_time']/@content",
             ),
             date_formats=(
@@ -80,7 +74,7 @@ SITE = Site(
                 "%H:%M, %d %m %Y",  # 05:41, 31 декабря 2021 (month name made numeric by clean.py)
                 "%d.%m.%Y %H:%M",
             ),
-            tags=(f"(//div[{_cls('textMTags')}])[1]//a",),
+            tags=(f"(//div[{has_class('textMTags')}])[1]//a",),
         ),
     ),
 )

@@ -10,13 +10,7 @@ address in ``p.print_link_wrap``. Acts (``/acts/bank/N``) carry no date element:
 the heading, "Указ ... от 15.10.2025 г. № 744".
 """
 
-from scraper.sites.base import Layout, Site
-
-
-def _cls(name: str) -> str:
-    """An XPath test for one whole class token (``contains`` alone would also match prefixes)."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
+from scraper.sites.base import Layout, Site, has_class
 
 _BODY = "//div[@itemprop='articleBody']"
 _NBSP = "\u00a0"  # the site binds short words to the next one with no-break spaces
@@ -62,37 +56,37 @@ SITE = Site(
             # The lead (read__lead, above the text block) opens the text, except on acts, where it
             # only repeats the act's name.
             body=(
-                f"//div[{_cls('read__lead')}][not(ancestor::div[{_cls('read__top__pravo')}])] | {_BODY}",
-                f"//div[{_cls('entry-content')}]",
+                f"//div[{has_class('read__lead')}][not(ancestor::div[{has_class('read__top__pravo')}])] | {_BODY}",
+                f"//div[{has_class('entry-content')}]",
             ),
             drop=(
-                f"//*[{_cls('masha-ignore')}]",  # the site's own "not text" mark
-                f"//*[{_cls('hidden-copy')}]",  # tags and publication status
-                f"//div[{_cls('read__bottommeta')}]",
-                f"//div[{_cls('slider')}]",  # photo slider with a caption per slide
-                f"//div[{_cls('media')}]",  # picture with caption and photo credit
-                f"//div[{_cls('media__container')}]",  # video player and its title
-                f"//span[{_cls('read__tooltip')}]",  # name and post inside a person link
-                f"//p[{_cls('print_link_wrap')}]",  # the address printed under the text
+                f"//*[{has_class('masha-ignore')}]",  # the site's own "not text" mark
+                f"//*[{has_class('hidden-copy')}]",  # tags and publication status
+                f"//div[{has_class('read__bottommeta')}]",
+                f"//div[{has_class('slider')}]",  # photo slider with a caption per slide
+                f"//div[{has_class('media')}]",  # picture with caption and photo credit
+                f"//div[{has_class('media__container')}]",  # video player and its title
+                f"//span[{has_class('read__tooltip')}]",  # name and post inside a person link
+                f"//p[{has_class('print_link_wrap')}]",  # the address printed under the text
                 # pull quotes: a sentence of the speech repeated (or paraphrased) between paragraphs
-                f"//div[{_cls('entry-content')}]/blockquote",
+                f"//div[{has_class('entry-content')}]/blockquote",
                 "//p[normalize-space(.)='* * *']",  # the break before a transcript
             ),
             title=(
-                f"//h1[{_cls('entry-title')}]",
-                f"//div[{_cls('read__top')}]//h1",
+                f"//h1[{has_class('entry-title')}]",
+                f"//div[{has_class('read__top')}]//h1",
             ),
             published=(
                 # "2021-12-31" and "02:20" are printed apart; joined they read as ISO 8601
-                f"concat(//time[{_cls('read__published')}]/@datetime, ' ', //div[{_cls('read__time')}])",
-                f"//div[{_cls('read__status')}]//time",
+                f"concat(//time[{has_class('read__published')}]/@datetime, ' ', //div[{has_class('read__time')}])",
+                f"//div[{has_class('read__status')}]//time",
                 # acts: "Указ Президента Российской Федерации от 15.10.2025 г. № 744"
-                f"substring-before(substring-after(translate(//div[{_cls('read__top__pravo')}]//h1,"
+                f"substring-before(substring-after(translate(//div[{has_class('read__top__pravo')}]//h1,"
                 f" '{_NBSP}', ' '), ' от '), ' г.')",
             ),
             date_formats=("%d %m %Y года, %H:%M", "%B %d, %Y, %H:%M", "%d.%m.%Y"),
-            tags=(f"//div[{_cls('read__tags')}]//a[@rel='tag']",),
-            lead=(f"//div[{_cls('read__lead')}]",),
+            tags=(f"//div[{has_class('read__tags')}]//a[@rel='tag']",),
+            lead=(f"//div[{has_class('read__lead')}]",),
         ),
     ),
 )

@@ -7,84 +7,78 @@ sits in the left column, outside the text, so narrowing to the container is what
 РБК Вино (www.rbc.ru/wine/) is a Next.js template: its text is in ``article.article-item``.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from scraper.sites.base import Layout, Site
-
-
-def _has(name: str) -> str:
-    """XPath test for one class token (``contains`` alone would take ``x__y`` for ``x``)."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
+from scraper.sites.base import Layout, Site, has_class
 
 _ID = r"[0-9a-f]{24}"  # every RBC document is addressed by a 24-hex id
 
 # In the text of both layouts.
 _DROP_COMMON = (
-    f"//div[{_has('article__main-image')}]",  # lead photo: alt, caption, "(Фото: ...)"
-    f"//div[{_has('article__inline-item')}]",  # card of another article: headline, rubric, photo
-    f"//div[{_has('article__ticker')}]",  # story ticker link above the text
+    f"//div[{has_class('article__main-image')}]",  # lead photo: alt, caption, "(Фото: ...)"
+    f"//div[{has_class('article__inline-item')}]",  # card of another article: headline, rubric, photo
+    f"//div[{has_class('article__ticker')}]",  # story ticker link above the text
     "//div[contains(@class, 'banner')]",  # ad slots: banner__container, banner__median_mobile...
     "//*[@data-role='fox-tail']",  # ad slots of the current ad engine
 )
 
-_TITLE_2016 = f"//div[{_has('article__header__title')}]//*[{_has('js-slide-title')}]"
+_TITLE_2016 = f"//div[{has_class('article__header__title')}]//*[{has_class('js-slide-title')}]"
 _AUTHORS = (
-    f"//*[{_has('article__authors__author__name')}]",
+    f"//*[{has_class('article__authors__author__name')}]",
     "//*[@itemprop='author']/meta[@itemprop='name']/@content",
 )
 
 LAYOUT_2016 = Layout(
     version="2016",
     valid_until=datetime(2018, 1, 1, tzinfo=UTC),
-    body=(f"//div[{_has('article__text')}]", "//div[@itemprop='articleBody']"),
+    body=(f"//div[{has_class('article__text')}]", "//div[@itemprop='articleBody']"),
     drop=(
         *_DROP_COMMON,
-        f"//div[{_has('article__subscribe')}]",  # "Подпишитесь на рассылку" form block
+        f"//div[{has_class('article__subscribe')}]",  # "Подпишитесь на рассылку" form block
     ),
     title=(_TITLE_2016, "//h1"),
     # the header date carries the ISO time in @content; the printed one has no year
-    published=(f"//span[{_has('article__header__date')}]/@content",),
-    authors=(f"//*[{_has('article__authors__author')}]",),
-    tags=(f"//a[{_has('article__tags__item')}]",),
-    lead=(f"//div[{_has('article__subtitle')}]", f"//div[{_has('article__overview__text')}]"),
+    published=(f"//span[{has_class('article__header__date')}]/@content",),
+    authors=(f"//*[{has_class('article__authors__author')}]",),
+    tags=(f"//a[{has_class('article__tags__item')}]",),
+    lead=(f"//div[{has_class('article__subtitle')}]", f"//div[{has_class('article__overview__text')}]"),
 )
 
-LAYOUT_CURRENT = Layout(
+LAYOUT_CURRENT = replace(
+    LAYOUT_2016,
     version="2018",
-    body=(
-        f"//div[{_has('article__text')}]",  # several parts (paywall splits) are joined in order
-        "//div[@itemprop='articleBody']",
-        f"//article[{_has('article-item')}]",  # РБК Вино
-    ),
+    valid_until=None,
+    # article__text may now come in several parts (paywall splits): they are joined in order
+    body=(*LAYOUT_2016.body, f"//article[{has_class('article-item')}]"),  # + РБК Вино
     drop=(
         *_DROP_COMMON,
-        f"//div[{_has('article__picture')}]",  # photo or infographic in the text, with caption
-        f"//div[{_has('article__inline-video')}]",  # embedded player: title, duration, notices
-        f"//div[{_has('video-autoplay-recommend')}]",  # "Видео недоступно при нулевом балансе"
-        f"//div[{_has('news-bar')}]",  # 2018-2020 bars above and below the text
+        f"//div[{has_class('article__picture')}]",  # photo or infographic in the text, with caption
+        f"//div[{has_class('article__inline-video')}]",  # embedded player: title, duration, notices
+        f"//div[{has_class('video-autoplay-recommend')}]",  # "Видео недоступно при нулевом балансе"
+        f"//div[{has_class('news-bar')}]",  # 2018-2020 bars above and below the text
         "//div[contains(@class, 'pro-anons')]",  # РБК Pro teaser inside the text
         # an inset is usually text (a quote, a note on an expert); a list of links is not
-        f"//div[{_has('article__special_container')}][starts-with(normalize-space(.), 'Читайте также')]",
+        f"//div[{has_class('article__special_container')}][starts-with(normalize-space(.), 'Читайте также')]",
         "//p[a[contains(@href, '//t.me/')]][contains(., 'РБК в Telegram')]",  # channel promo line
         # РБК Вино: header (h1, rubric, date), photo caption, channel promo, share/tags/related
-        f"//div[{_has('article-item-header')}]",
-        f"//div[{_has('article-image')}]",
-        f"//div[{_has('card-wrapper')}][starts-with(normalize-space(.), 'Подпишитесь на телеграм-канал')]",
-        f"//article[{_has('article-item')}]//div[{_has('gutter-b')} or {_has('tabs')}]",
+        f"//div[{has_class('article-item-header')}]",
+        f"//div[{has_class('article-image')}]",
+        f"//div[{has_class('card-wrapper')}][starts-with(normalize-space(.), 'Подпишитесь на телеграм-канал')]",
+        f"//article[{has_class('article-item')}]//div[{has_class('gutter-b')} or {has_class('tabs')}]",
     ),
     title=(
-        f"//h1[{_has('article__header__title-in')}]",
-        f"//h1[{_has('article-entry-title')}]",
+        f"//h1[{has_class('article__header__title-in')}]",
+        f"//h1[{has_class('article-entry-title')}]",
         _TITLE_2016,
     ),
     published=(
-        f"//time[{_has('article__header__date')}]/@datetime",
-        f"//*[{_has('article__header__date')}]/@content",
+        f"//time[{has_class('article__header__date')}]/@datetime",
+        f"//*[{has_class('article__header__date')}]/@content",
     ),
     authors=_AUTHORS,
-    tags=(f"//a[{_has('article__tags__item')}]", f"//div[{_has('tabs-content')}]//a[{_has('tag')}]"),
-    lead=(f"//div[{_has('article__text__overview')}]", f"//div[{_has('article__subtitle')}]"),
+    tags=(*LAYOUT_2016.tags, f"//div[{has_class('tabs-content')}]//a[{has_class('tag')}]"),
+    lead=(f"//div[{has_class('article__text__overview')}]", f"//div[{has_class('article__subtitle')}]"),
 )
 
 SITE = Site(

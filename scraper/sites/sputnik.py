@@ -7,71 +7,95 @@ article is ``article__header`` + ``article__announce-text`` + ``article__body`` 
 another story and ``data-type='media'`` a photo with its credit.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from scraper.sites.base import Layout, Site
-
-
-def _cls(name: str) -> str:
-    """An XPath test for one whole class token (``article__body`` must not match ``x-article__body``)."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
+from scraper.sites.base import Layout, Site, has_class
 
 # --- the current markup (ria.ru since 2019, the Sputnik sites since 2021) ---
 # The announce (lead) is part of the text but sits in the header, beside div.article__body. The
 # body's children are taken, not the div itself: trafilatura, handed a div whose class it knows as a
 # body (article__body, itemprop=articleBody), keeps only that div and loses the announce.
-_BODY = (f"//div[{_cls('article__announce-text')}] | //div[{_cls('article__body')}]/*",)
+_BODY = (f"//div[{has_class('article__announce-text')}] | //div[{has_class('article__body')}]/*",)
 _DROP = (
     "//div[@data-type='article']",  # embedded card of another story: image, rubric, headline
-    f"//div[{_cls('article__article')}]",  # the same card outside a typed block
+    f"//div[{has_class('article__article')}]",  # the same card outside a typed block
     # An inline photo with its credit and caption. A photo story (data-type='photolenta') stays: its
     # captions (article__photo-item-text) are the story; only the credits inside it go.
     "//div[@data-type='media'] | //div[@data-type='photo']",
     "//div[@data-type='banner'] | //div[@data-type='social'] | //div[@data-type='video']",
-    f"//div[{_cls('media__copyright')}] | //div[{_cls('media__title')}]",  # credits, image titles
+    f"//div[{has_class('media__copyright')}] | //div[{has_class('media__title')}]",  # credits, image titles
     # Outside the body, dropped for the whole-page fallback when no container is found.
-    f"//div[{_cls('article__google-news')}] | //div[{_cls('article__aggr')}]",  # "Подписаться"
-    f"//div[{_cls('article__info')}] | //div[{_cls('article__tags')}]",
-    f"//div[{_cls('article__userbar')}] | //div[{_cls('lenta')}]",  # share bar, "Лента новостей"
+    f"//div[{has_class('article__google-news')}] | //div[{has_class('article__aggr')}]",  # "Подписаться"
+    f"//div[{has_class('article__info')}] | //div[{has_class('article__tags')}]",
+    f"//div[{has_class('article__userbar')}] | //div[{has_class('lenta')}]",  # share bar, "Лента новостей"
     # An editor's "Читайте также: <link>" paragraph inside a text block.
-    f"//div[{_cls('article__text')}][starts-with(normalize-space(.), 'Читайте также')]",
+    f"//div[{has_class('article__text')}][starts-with(normalize-space(.), 'Читайте также')]",
 )
-_TITLE = (f"//h1[{_cls('article__title')}]", f"//div[{_cls('article__title')}]")
+_TITLE = (f"//h1[{has_class('article__title')}]", f"//div[{has_class('article__title')}]")
 _PUBLISHED = (
     "//meta[@property='article:published_time']/@content",  # 20211208T1205+0300
-    f"//div[{_cls('article__info-date')}]/a",  # 12:05 08.12.2021, Moscow time
+    f"//div[{has_class('article__info-date')}]/a",  # 12:05 08.12.2021, Moscow time
 )
 _DATE_FORMATS = ("%Y%m%dT%H%M%z", "%H:%M %d.%m.%Y")
-_AUTHORS = (f"//div[{_cls('article__author')}]//*[{_cls('article__author-name')}]",)
-_TAGS = (f"//div[{_cls('article__tags')}]//a",)
-_LEAD = (f"//div[{_cls('article__announce-text')}]",)
+_AUTHORS = (f"//div[{has_class('article__author')}]//*[{has_class('article__author-name')}]",)
+_TAGS = (f"//div[{has_class('article__tags')}]//a",)
+_LEAD = (f"//div[{has_class('article__announce-text')}]",)
 
 # --- the b-* markup of 2014-2021 ---
 _OLD_BODY = (
     # Sputnik: b-article__lead + b-article__text (itemprop=articleBody); ria.ru: b-article__announce
     # + b-article__body. Children of the text div, for the same reason as above.
-    f"//div[{_cls('b-article__lead')}] | //div[{_cls('b-article__text')}]/*",
-    f"//div[{_cls('b-article__announce')}] | //div[{_cls('b-article__body')}]/*",
+    f"//div[{has_class('b-article__lead')}] | //div[{has_class('b-article__text')}]/*",
+    f"//div[{has_class('b-article__announce')}] | //div[{has_class('b-article__body')}]/*",
 )
 _OLD_DROP = (
-    f"//div[{_cls('b-inject')}]",  # embedded card or photo: b-inject__copy, b-inject__article-title
-    f"//div[{_cls('b-media-copyright')}] | //div[{_cls('b-article__header-copy')}]",
-    f"//div[{_cls('b-article__refs')}] | //div[{_cls('b-article__likes')}]",
-    f"//div[{_cls('b-article__meta')}] | //div[{_cls('b-banner')}]",
+    f"//div[{has_class('b-inject')}]",  # embedded card or photo: b-inject__copy, b-inject__article-title
+    f"//div[{has_class('b-media-copyright')}] | //div[{has_class('b-article__header-copy')}]",
+    f"//div[{has_class('b-article__refs')}] | //div[{has_class('b-article__likes')}]",
+    f"//div[{has_class('b-article__meta')}] | //div[{has_class('b-banner')}]",
     "//p[starts-with(normalize-space(.), 'Читайте также')]",
 )
 _OLD_TITLE = (
-    f"//div[{_cls('b-article__header-title')}]//h1",
-    f"//h1[{_cls('b-article__title')}]",
+    f"//div[{has_class('b-article__header-title')}]//h1",
+    f"//h1[{has_class('b-article__title')}]",
 )
 _OLD_PUBLISHED = (
-    f"//time[{_cls('b-article__refs-date')}]/@datetime",  # 2018-03-15T14:22, Moscow time
-    f"//div[{_cls('b-article__info-date')}]/span",
+    f"//time[{has_class('b-article__refs-date')}]/@datetime",  # 2018-03-15T14:22, Moscow time
+    f"//div[{has_class('b-article__info-date')}]/span",
 )
-_OLD_AUTHORS = (f"//div[{_cls('b-article__refs-author')}]//a",)
-_OLD_TAGS = (f"//ul[{_cls('b-article__refs-tags')}]//a", f"//ul[{_cls('b-article__tags-list')}]//a")
-_OLD_LEAD = (f"//div[{_cls('b-article__lead')}]", f"//div[{_cls('b-article__announce')}]")
+_OLD_AUTHORS = (f"//div[{has_class('b-article__refs-author')}]//a",)
+_OLD_TAGS = (f"//ul[{has_class('b-article__refs-tags')}]//a", f"//ul[{has_class('b-article__tags-list')}]//a")
+_OLD_LEAD = (f"//div[{has_class('b-article__lead')}]", f"//div[{has_class('b-article__announce')}]")
+
+LAYOUT_B2014 = Layout(
+    version="b-2014",
+    # ria.ru moved to the new markup in 2019, the Sputnik country sites only in 2021: until then this
+    # version also knows the new markup so that ria.ru pages of 2019-2021 still read.
+    valid_until=datetime(2021, 7, 1, tzinfo=UTC),
+    body=_OLD_BODY + _BODY,
+    drop=_OLD_DROP + _DROP,
+    title=_OLD_TITLE + _TITLE,
+    published=_OLD_PUBLISHED + _PUBLISHED,
+    date_formats=_DATE_FORMATS,
+    authors=_OLD_AUTHORS + _AUTHORS,
+    tags=_OLD_TAGS + _TAGS,
+    lead=_OLD_LEAD + _LEAD,
+)
+
+# The new markup alone: the b-* selectors go, the date formats stay.
+LAYOUT_2021 = replace(
+    LAYOUT_B2014,
+    version="2021",
+    valid_until=None,
+    body=_BODY,
+    drop=_DROP,
+    title=_TITLE,
+    published=_PUBLISHED,
+    authors=_AUTHORS,
+    tags=_TAGS,
+    lead=_LEAD,
+)
 
 SITE = Site(
     name="sputnik",
@@ -114,31 +138,5 @@ SITE = Site(
         # the AMP copy /amp/20200629/1573647987.html is /20200629/1573647987.html
         (r"^(https://[^/]+)/amp/(?=\d{8}/)", r"\1/"),
     ),
-    layouts=(
-        Layout(
-            version="b-2014",
-            # ria.ru moved to the new markup in 2019, the Sputnik country sites only in 2021: until
-            # then this version also knows the new body so that ria.ru pages of 2019-2021 still read.
-            valid_until=datetime(2021, 7, 1, tzinfo=UTC),
-            body=_OLD_BODY + _BODY,
-            drop=_OLD_DROP + _DROP,
-            title=_OLD_TITLE + _TITLE,
-            published=_OLD_PUBLISHED + _PUBLISHED,
-            date_formats=_DATE_FORMATS,
-            authors=_OLD_AUTHORS + _AUTHORS,
-            tags=_OLD_TAGS + _TAGS,
-            lead=_OLD_LEAD + _LEAD,
-        ),
-        Layout(
-            version="2021",
-            body=_BODY,
-            drop=_DROP,
-            title=_TITLE,
-            published=_PUBLISHED,
-            date_formats=_DATE_FORMATS,
-            authors=_AUTHORS,
-            tags=_TAGS,
-            lead=_LEAD,
-        ),
-    ),
+    layouts=(LAYOUT_B2014, LAYOUT_2021),
 )

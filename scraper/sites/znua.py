@@ -7,15 +7,9 @@ polls, the author's other articles and the "found a mistake" note (calibre's rec
 same classes), plus inline "Читайте также" links and photo/video captions.
 """
 
-from scraper.sites.base import Layout, Site
+from scraper.sites.base import Layout, Site, has_class
 
-
-def _cls(name: str) -> str:
-    """XPath test for one whole class token (``contains(@class, ...)`` would match prefixes)."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
-_BODY = f"//div[{_cls('article_body')}]"
+_BODY = f"//div[{has_class('article_body')}]"
 
 SITE = Site(
     name="znua",
@@ -51,30 +45,30 @@ SITE = Site(
             body=(_BODY,),
             drop=(
                 # calibre's list: promo, ads, polls, author's other articles, "found a mistake"
-                f"{_BODY}//div[{_cls('telegram')}]",
-                f"{_BODY}//div[{_cls('special_theme_news_block')}]",
-                f"{_BODY}//div[{_cls('nts-video-wrapper')}]",
-                f"{_BODY}//div[{_cls('questionnaire')}]",
-                f"{_BODY}//div[{_cls('auth_articles_block')}]",
-                f"{_BODY}//div[{_cls('mist_block')}]",
-                f"{_BODY}//div[{_cls('sunsite_actions')}]",  # banner slots filled by script
+                f"{_BODY}//div[{has_class('telegram')}]",
+                f"{_BODY}//div[{has_class('special_theme_news_block')}]",
+                f"{_BODY}//div[{has_class('nts-video-wrapper')}]",
+                f"{_BODY}//div[{has_class('questionnaire')}]",
+                f"{_BODY}//div[{has_class('auth_articles_block')}]",
+                f"{_BODY}//div[{has_class('mist_block')}]",
+                f"{_BODY}//div[{has_class('sunsite_actions')}]",  # banner slots filled by script
                 # captions and credits of in-text photos and embedded videos
-                f"{_BODY}//*[{_cls('image_description')} or {_cls('image_author')}]",
-                f"{_BODY}//*[{_cls('video_description')}]",
+                f"{_BODY}//*[{has_class('image_description')} or {has_class('image_author')}]",
+                f"{_BODY}//*[{has_class('video_description')}]",
                 # inline cross-links: a paragraph that starts with "Читайте также"/"Читайте також"
                 f"{_BODY}//p[starts-with(normalize-space(), 'Читайте также')"
                 " or starts-with(normalize-space(), 'Читайте також')]",
             ),
-            title=(f"//div[{_cls('article_header')}]//h1", "//h1"),
+            title=(f"//div[{has_class('article_header')}]//h1", "//h1"),
             published=(
                 "//meta[@property='article:published_time']/@content",
-                f"//div[{_cls('article_attached')}]//span[{_cls('date')}]",
+                f"//div[{has_class('article_attached')}]//span[{has_class('date')}]",
             ),
             # "7 декабря, 2021 21:12" (the month word becomes its number before strptime)
             date_formats=("%d %m, %Y %H:%M", "%d %m %Y %H:%M", "%d.%m.%Y %H:%M"),
-            authors=(f"//div[{_cls('article_attached')}]//a[{_cls('author_name')}]",),
-            tags=(f"//div[{_cls('article_tags')}]//a",),
-            lead=(f"//div[{_cls('article_subtitle')}]",),
+            authors=(f"//div[{has_class('article_attached')}]//a[{has_class('author_name')}]",),
+            tags=(f"//div[{has_class('article_tags')}]//a",),
+            lead=(f"//div[{has_class('article_subtitle')}]",),
         ),
     ),
 )
