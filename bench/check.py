@@ -41,10 +41,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scraper.archive.catalog import Catalog  # noqa: E402
-from scraper.archive.texts import render_meta, render_text, stem  # noqa: E402
+from scraper.archive.layout import Archive, stem_name  # noqa: E402
+from scraper.archive.schema import CaptureRow  # noqa: E402
+from scraper.archive.texts import render_meta, render_text  # noqa: E402
 from scraper.capture.warc import WarcFile  # noqa: E402
 from scraper.models import Article, Capture, Exchange  # noqa: E402
-from scraper.pipeline import metadata  # noqa: E402
+from scraper.pipeline.capture import metadata  # noqa: E402
 from scraper.sites import by_name  # noqa: E402
 from scraper.urls import canonical  # noqa: E402
 from scraper.watch.quality import check_run  # noqa: E402
@@ -120,8 +122,8 @@ def write_day(root: Path, catalog: Catalog, name: str, start: datetime, count: i
             body = body[:-1] if last and name == "kremlin" and len(body) > 2 else body
             exchange = Exchange(url, at, "GET", (), "HTTP/1.1", 200, "OK", (("Content-Type", "text/html"),),
                                 page(f"Новость {first + i}", body, copy, furniture))  # fmt: skip
-            text_stem = root / "text" / name / at.date().isoformat() / stem(i, url)
-            ref = warc.write_exchange(exchange, metadata(site, at, text_stem, root))
+            text_stem = root / "text" / name / at.date().isoformat() / stem_name(i, url)
+            ref = warc.write_exchange(exchange, metadata(site, at, text_stem, Archive(root)))
             article = Article(url, name, f"Новость {first + i}", "\n".join(body), at, "ru", name, "bench")
             capture = Capture(url, at, 200, exchange.response_headers, b"")
             text = render_text(article)
@@ -129,14 +131,14 @@ def write_day(root: Path, catalog: Catalog, name: str, start: datetime, count: i
             text_stem.with_suffix(".txt").write_text(text, encoding="utf-8")
             text_stem.with_suffix(".json").write_text(render_meta(article, capture, ref, text), encoding="utf-8")
             key = canonical(url, site)
-            catalog.record_capture(
+            catalog.record_capture(CaptureRow(
                 key, url=url, site=name, fetched_at=at, http_status=200, etag=None, last_modified=None,
                 payload_digest=ref.payload_digest, warc_file=ref.warc_file, warc_record_id=ref.record_id,
                 warc_offset=ref.offset,
-            )  # fmt: skip
+            ))  # fmt: skip
             catalog.record_article(
-                key, text_path=str(text_stem.with_suffix(".txt").relative_to(root)),
-                json_path=str(text_stem.with_suffix(".json").relative_to(root)), text_sha256="",
+                key, text_path=str(text_stem.with_suffix(".txt").relative_to(root)), text_sha256="",
+                adapter=f"{name}/bench", extracted_at=at,
             )  # fmt: skip
 
 

@@ -54,10 +54,11 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from scraper import __version__, pipeline
+from scraper import __version__
 from scraper.capture.warc import Stored, read_responses
 from scraper.config import Settings
 from scraper.models import Capture, RunReport
+from scraper.pipeline import reread as pipeline
 from scraper.sites import site_for
 
 ROOT = Path(__file__).resolve().parent.parent

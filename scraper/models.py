@@ -18,11 +18,7 @@ class Capture:
     record_id: str | None = None
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return _header(self.headers, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +36,9 @@ class Exchange:
     raw_body: bytes  # the bytes as served, Content-Encoding still applied
     truncated: str | None = None  # WARC-Truncated reason: "length", "time", "disconnect"
     peer_ip: str | None = None
+
+    def header(self, name: str) -> str | None:
+        return _header(self.response_headers, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +74,14 @@ class Rejected:
 
 
 @dataclass(frozen=True, slots=True)
+class Skipped:
+    """A capture that is no page to extract: a redirect, an error status, a feed, robots.txt."""
+
+    url: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class RecordRef:
     """Where a response record sits in a WARC: enough to prove where a text came from."""
 
@@ -94,7 +101,9 @@ class Outcome:
     text_file: str | None = None
     text_sha256: str | None = None
     changed: bool | None = None  # did the text or metadata files change
-    skipped: bool = False  # not a page to extract (a redirect, an error status, a cut-off body)
+    skipped: bool = False  # not a page to extract (a redirect, an error status, a feed)
+    record_id: str | None = None  # the response record the text came from
+    adapter: str | None = None  # "<site>/<layout version>" that extracted it
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +117,11 @@ class RunReport:
     @property
     def succeeded(self) -> tuple[Outcome, ...]:
         return tuple(o for o in self.outcomes if o.ok)
+
+
+def _header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None

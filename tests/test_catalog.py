@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scraper.archive.catalog import Catalog, CatalogError
-from scraper.archive.schema import SCHEMA_VERSION, ArticleRow, FeedRow, SiteStatus
+from scraper.archive.schema import SCHEMA_VERSION, ArticleRow, CaptureRow, FeedRow, SiteStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 22, 10, 15, tzinfo=UTC)
@@ -36,11 +36,11 @@ def cand(*names: str) -> list[tuple[str, str]]:
 
 
 def capture(cat: Catalog, canonical: str, site: str = "a", at: datetime = T0, record: str = "r1") -> None:
-    cat.record_capture(
+    cat.record_capture(CaptureRow(
         canonical, url=canonical, site=site, fetched_at=at, http_status=200, etag='"e1"',
         last_modified="Sun, 22 Nov 2026 10:00:00 GMT", payload_digest="sha1:ABC", warc_file="warc/a-1.warc.gz",
         warc_record_id=f"<urn:uuid:{record}>", warc_offset=1234,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def get(cat: Catalog, canonical: str) -> ArticleRow:
@@ -51,7 +51,7 @@ def get(cat: Catalog, canonical: str) -> ArticleRow:
 
 def done(cat: Catalog, canonical: str, site: str = "a", at: datetime = T0) -> None:
     capture(cat, canonical, site, at)
-    cat.record_article(canonical, text_path="text/a/x.txt", json_path="text/a/x.json", text_sha256="f" * 64)
+    cat.record_article(canonical, text_path="text/a/x.txt", text_sha256="f" * 64, adapter="a/1", extracted_at=T0)
 
 
 def fail(cat: Catalog, canonical: str, now: datetime, site: str = "a", **kw: object) -> int:
@@ -98,7 +98,7 @@ def test_capture_and_article_rows_round_trip(cat: Catalog) -> None:
     cat.to_fetch("a", cand("1"), T0, MAX)
     capture(cat, "https://a.ru/1", at=T0 + HOUR, record="first")
     capture(cat, "https://a.ru/1", at=T0 + 2 * HOUR, record="second")  # a re-fetch after a crash
-    cat.record_article("https://a.ru/1", text_path="t.txt", json_path="t.json", text_sha256="ab" * 32)
+    cat.record_article("https://a.ru/1", text_path="t.txt", text_sha256="ab" * 32, adapter="a/1", extracted_at=T0)
     row = cat.article("https://a.ru/1")
     assert row is not None
     assert row.first_seen == T0 and row.archived_at == T0 + HOUR  # the first capture dates the text
@@ -118,7 +118,7 @@ def test_capture_and_article_rows_round_trip(cat: Catalog) -> None:
 def test_a_text_before_its_capture_is_refused(cat: Catalog) -> None:
     cat.to_fetch("a", cand("1"), T0, MAX)
     with pytest.raises(CatalogError, match="before its capture"):
-        cat.record_article("https://a.ru/1", text_path="t", json_path="j", text_sha256="0")
+        cat.record_article("https://a.ru/1", text_path="t", text_sha256="0", adapter="a/1", extracted_at=T0)
 
 
 def test_failures_back_off_exponentially(cat: Catalog) -> None:
@@ -280,10 +280,10 @@ def test_feed_state_round_trip(cat: Catalog) -> None:
     assert cat.feed_state(url) is None
     state = dict(site="a", etag='"f1"', last_modified=None, payload_digest="sha1:F1", warc_file="warc/a-1.warc.gz",
                  warc_record_id="<urn:uuid:f1>", warc_date=T0, target_uri=url)  # fmt: skip
-    cat.record_feed(url, **state)  # type: ignore[arg-type]
+    cat.record_feed(FeedRow(url=url, **state))  # type: ignore[arg-type]
     assert cat.feed_state(url) == FeedRow(url=url, **state)  # type: ignore[arg-type]
     newer = {**state, "etag": None, "last_modified": "Sun, 22 Nov 2026 11:00:00 GMT", "warc_date": T0 + HOUR}
-    cat.record_feed(url, **newer)  # type: ignore[arg-type]
+    cat.record_feed(FeedRow(url=url, **newer))  # type: ignore[arg-type]
     assert cat.feed_state(url) == FeedRow(url=url, **newer)  # type: ignore[arg-type]
 
 
@@ -357,8 +357,8 @@ def test_reopening_keeps_everything(path: Path) -> None:
         done(cat, "https://a.ru/1")
         fail(cat, "https://a.ru/2", T0)
         cat.next_serial("a", date(2026, 11, 22))
-        cat.record_feed("https://a.ru/rss", site="a", etag="e", last_modified=None, payload_digest=None,
-                        warc_file="w", warc_record_id="<r>", warc_date=T0, target_uri="https://a.ru/rss")  # fmt: skip
+        cat.record_feed(FeedRow("https://a.ru/rss", site="a", etag="e", last_modified=None, payload_digest=None,
+                        warc_file="w", warc_record_id="<r>", warc_date=T0, target_uri="https://a.ru/rss"))  # fmt: skip
         cat.finish_run(cat.start_run(T0), T0 + HOUR, "ok", {"a": {"failed": 0}})
         before = (list(cat.articles()), cat.article("https://a.ru/2"), cat.status())
     with Catalog(path) as cat:
@@ -409,7 +409,7 @@ def test_an_exception_inside_a_transaction_leaves_the_previous_state(cat: Catalo
     before = cat.article("https://a.ru/1")
     with pytest.raises(RuntimeError), cat.transaction():
         capture(cat, "https://a.ru/1")
-        cat.record_article("https://a.ru/1", text_path="t", json_path="j", text_sha256="0")
+        cat.record_article("https://a.ru/1", text_path="t", text_sha256="0", adapter="a/1", extracted_at=T0)
         cat.next_serial("a", date(2026, 11, 22), "https://a.ru/1")
         raise RuntimeError("killed between the text and the commit")
     assert cat.article("https://a.ru/1") == before

@@ -15,17 +15,30 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from scraper.archive import layout
 from scraper.archive.catalog import Catalog
-from scraper.archive.texts import stem
+from scraper.archive.schema import CaptureRow
 from scraper.capture.warc import Stored, WarcFile, new_warc_path, read_responses
 from scraper.cli import app
 from scraper.models import Capture, Exchange
-from scraper.pipeline import extract_and_store, metadata
+from scraper.pipeline.capture import metadata
+from scraper.pipeline.store import extract
 from scraper.sites import by_name, site_for
 from scraper.urls import canonical
 from scraper.watch.copies import Copy, compare, feed_copies, json_ld_copies
-from scraper.watch.quality import check_run
-from scraper.watch.verdict import BROKEN, DEGRADED, OK, Measured, Repeated, Thresholds, baseline, judge, repeated_lines
+from scraper.watch.quality import Silence, check_run, silence
+from scraper.watch.verdict import (
+    BROKEN,
+    DEGRADED,
+    NO_DATA,
+    OK,
+    Measured,
+    Repeated,
+    Thresholds,
+    baseline,
+    judge,
+    repeated_lines,
+)
 
 DAY1 = datetime(2026, 11, 21, 6, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
@@ -112,29 +125,31 @@ class Archive:
         day = at.date().isoformat()
         serial = self.serials.get((site, day), 0)
         self.serials[(site, day)] = serial + 1
-        text_stem = self.root / "text" / site / day / stem(serial, url)
+        text_stem = self.root / "text" / site / day / layout.stem_name(serial, url)
         exchange = self.exchange(url, at, body)
-        ref = self.warc(site, at).write_exchange(exchange, metadata(adapter, at, text_stem, self.root))
+        ref = self.warc(site, at).write_exchange(exchange, metadata(adapter, at, text_stem, layout.Archive(self.root)))
         capture = next(s for s in read_responses(self.root / ref.warc_file, ref.warc_file, 10**7)
                        if isinstance(s, Stored) and s.ref.offset == ref.offset).capture  # fmt: skip
         key = canonical(url, adapter)
         self.catalog.record_capture(
-            key, url=url, site=site, fetched_at=at, http_status=200, etag=None, last_modified=None,
-            payload_digest=ref.payload_digest, warc_file=ref.warc_file, warc_record_id=ref.record_id,
-            warc_offset=ref.offset,
+            CaptureRow(
+                canonical=key, url=url, site=site, fetched_at=at, http_status=200, etag=None, last_modified=None,
+                payload_digest=ref.payload_digest, warc_file=ref.warc_file, warc_record_id=ref.record_id,
+                warc_offset=ref.offset,
+            )
         )  # fmt: skip
-        outcome = extract_and_store(capture, ref, text_stem)
+        outcome = extract(capture, ref, text_stem)
         assert outcome.ok, outcome
         text = Path(outcome.text_file or "")
         self.catalog.record_article(
-            key, text_path=str(text.relative_to(self.root)),
-            json_path=str(text.with_suffix(".json").relative_to(self.root)), text_sha256=outcome.text_sha256 or "",
+            key, text_path=str(text.relative_to(self.root)), text_sha256=outcome.text_sha256 or "",
+            adapter=outcome.adapter or "", extracted_at=at,
         )  # fmt: skip
         return text
 
     def feed(self, site: str, feed_url: str, at: datetime, body: bytes) -> None:
         self.warc(site, at).write_exchange(
-            self.exchange(feed_url, at, body, "application/rss+xml"), metadata(by_name(site), at, None, self.root)
+            self.exchange(feed_url, at, body, "application/rss+xml"), metadata(by_name(site), at, None, None)
         )
 
     def close(self) -> None:
@@ -255,12 +270,124 @@ def test_an_archived_print_version_is_a_copy(archive: Archive) -> None:
     print_page = f"<html><head><title>Т</title></head><body><h1>Т</h1><div>{printed}</div></body></html>"
     site = by_name("kremlin")
     archive.warc("kremlin", at).write_exchange(
-        archive.exchange(f"{url}/print", at, print_page.encode()), metadata(site, at, None, archive.root)
+        archive.exchange(f"{url}/print", at, print_page.encode()), metadata(site, at, None, None)
     )
     archive.close()
     (kremlin,) = check_run(archive.catalog, archive.root, DAY2, since=DAY1, sites=["kremlin"]).sites
     assert kremlin.compared == 1 and kremlin.truncated == 1
     assert "print copy" in kremlin.flagged[0].reasons[0]
+
+
+# --- silence: a window without articles ---------------------------------------------------------
+
+
+def steady(archive: Archive, site: str, start: datetime, days: int, per_day: int = 3, first: int = 0) -> datetime:
+    """``per_day`` articles a day, ten minutes apart from ``start``'s time of day; returns the last one's time."""
+    at = start
+    for day in range(days):
+        for i in range(per_day):
+            n = first + day * per_day + i
+            at = start + timedelta(days=day, minutes=10 * i)
+            text = paragraphs(f"{site}-{n}")
+            archive.article(site, url_of(site, n), at, page(site, f"Новость {site} {n}", text, text))
+    archive.close()
+    return at
+
+
+def test_a_site_that_stopped_archiving_is_broken_and_check_exits_1(archive: Archive) -> None:
+    now = datetime.now(UTC)  # `scraper check` reads the clock: the archive is built around it
+    start = (now - timedelta(days=12)).replace(hour=6, minute=0, second=0, microsecond=0)
+    last = steady(archive, "rbc", start, days=9)  # 27 articles, three a day; then nothing for 3-4 days
+    run = archive.catalog.start_run(last)
+    archive.catalog.finish_run(run, last + timedelta(minutes=5), "ok", {"rbc": {"archived": 3}})
+    text = paragraphs("kremlin-today")
+    archive.article("kremlin", url_of("kremlin", 1), now - timedelta(hours=2), page("kremlin", "Т", text, text))
+    archive.close()
+
+    result = CliRunner().invoke(app, ["check", "--out", str(archive.root)])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert [line.split()[:3] for line in lines[2:4]] == [["kremlin", "ok", "1"], ["rbc", "broken", "0"]]
+    silent = (
+        f"no articles since {last:%Y-%m-%dT%H:%MZ} (usually about 3 a day; "
+        "never more than 24h without one in the 14 days before)"
+    )
+    assert f"  - {silent}" in lines
+    assert f"  - the site was last run at {last + timedelta(minutes=5):%Y-%m-%dT%H:%MZ}, before the window" in lines
+
+    as_json = json.loads(CliRunner().invoke(app, ["check", "--out", str(archive.root), "--json"]).output)
+    rbc = as_json["sites"]["rbc"]
+    assert as_json["verdict"] == BROKEN and rbc["verdict"] == BROKEN and rbc["reasons"][0] == silent
+    assert rbc["silent_since"] == last.isoformat() and 3 < rbc["usual_per_day"] < 3.3
+    assert as_json["sites"]["kremlin"]["silent_since"] is None
+    quiet = CliRunner().invoke(app, ["check", "--out", str(archive.root), "-q"])
+    assert quiet.exit_code == 1 and "rbc: broken" in quiet.output and "kremlin:" not in quiet.output
+
+    # the check after every `scraper run` (of the sites it ran) says the same
+    report = check_run(archive.catalog, archive.root, datetime.now(UTC), sites=["rbc"])
+    assert report.verdict == BROKEN and report.failed and report.sites[0].reasons[0] == silent
+    assert {c.site: c.verdict for c in archive.catalog.last_checks()} == {"kremlin": OK, "rbc": BROKEN}
+
+
+def test_a_fresh_archive_is_no_data_and_exit_1(archive: Archive) -> None:
+    result = CliRunner().invoke(app, ["check", "--out", str(archive.root)])
+    assert result.exit_code == 1 and result.output.startswith("no data: "), result.output
+    as_json = json.loads(CliRunner().invoke(app, ["check", "--out", str(archive.root), "--json"]).output)
+    assert as_json["verdict"] == NO_DATA and as_json["sites"] == {}
+    quiet = CliRunner().invoke(app, ["check", "--out", str(archive.root), "-q"])
+    assert quiet.exit_code == 1 and quiet.output.startswith("no data: ")  # cron hears of it
+    asked = CliRunner().invoke(app, ["check", "--out", str(archive.root), "--site", "rbc"])
+    assert asked.exit_code == 1 and asked.output.splitlines()[2].split()[:4] == ["rbc", "no", "data", "0"]
+    assert "  - no article archived yet: nothing to judge" in asked.output.splitlines()
+
+    # a site run that never archived an article (blocked from its first day) is no data too, after the run
+    now = datetime.now(UTC)
+    archive.catalog.finish_run(archive.catalog.start_run(now), now, "failed", {"kremlin": {"failed": 4}})
+    report = check_run(archive.catalog, archive.root, now)
+    assert [(s.site, s.verdict, s.articles) for s in report.sites] == [("kremlin", NO_DATA, 0)]
+    assert report.verdict == NO_DATA and report.failed
+
+
+def test_a_sparse_site_or_a_short_window_is_not_broken(archive: Archive) -> None:
+    for n in range(8):  # one article every four days: too few to know when it is overdue
+        text = paragraphs(f"kremlin-{n}")
+        archive.article("kremlin", url_of("kremlin", n), DAY1 + timedelta(days=4 * n), page("kremlin", "Т", text, text))
+    last = steady(archive, "rbc", DAY1 + timedelta(days=20), days=9)  # three a day, each day at 06:00
+    hour = timedelta(hours=1)
+    now = last + 5 * hour  # a one-hour window at noon: rbc is quiet every day from 06:20 till 06:00
+    report = check_run(archive.catalog, archive.root, now, since=now - hour)
+    assert [(s.site, s.verdict, s.articles, s.reasons) for s in report.sites] == [
+        ("kremlin", OK, 0, ()),
+        ("rbc", OK, 0, ()),
+    ]
+    kremlin, rbc = report.sites
+    assert kremlin.silent_since == DAY1 + timedelta(days=28) and kremlin.usual_per_day is None
+    assert rbc.silent_since == last and rbc.usual_per_day is not None and 3 < rbc.usual_per_day < 3.3
+
+    # the silence's length judges, not the window's: three days on, the same hour is alarming for rbc
+    later = last + timedelta(days=3)
+    report = check_run(archive.catalog, archive.root, later, since=later - hour)
+    assert {s.site: s.verdict for s in report.sites} == {"kremlin": OK, "rbc": BROKEN}
+
+
+def test_silence_is_judged_against_the_sites_longest_lull() -> None:
+    th = Thresholds()
+    # 25 a day from 06:00 to 18:00 for ten days: quiet twelve hours every night
+    times = [DAY1 + timedelta(days=d, minutes=30 * i) for d in range(10) for i in range(25)]
+    last = times[-1]
+    assert silence(last, times, last + timedelta(hours=20), th).verdict == OK  # a night and a morning
+    late = silence(last, times, last + timedelta(hours=25), th)
+    assert late.verdict == BROKEN and late.per_day is not None and round(late.per_day) == 26
+    assert late.reasons == ("no articles since 2026-11-30T18:00Z (usually about 26 a day; never more than 12h "
+                            "without one in the 14 days before)",)  # fmt: skip
+    # a first run takes a feed's backlog within minutes: that is no pace, whatever the silence after it
+    backlog = [DAY1 + timedelta(seconds=10 * i) for i in range(40)]
+    assert silence(backlog[-1], backlog, backlog[-1] + timedelta(days=5), th) == Silence(OK, (), None)
+    assert silence(None, [], DAY1, th).verdict == NO_DATA
+    # a shorter history (--history-days 4) asks for half of it, not a week
+    short = [t for t in times if t >= last - timedelta(days=4)]
+    assert silence(last, short, last + timedelta(days=2), th).verdict == OK
+    assert silence(last, short, last + timedelta(days=2), Thresholds(history_days=4)).verdict == BROKEN
 
 
 # --- the pure parts -------------------------------------------------------------------------

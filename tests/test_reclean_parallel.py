@@ -14,11 +14,11 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from scraper import pipeline
 from scraper.capture.framing import WHOLE, Span, spans
 from scraper.capture.warc import ReadProblem, Stored, read_responses
 from scraper.config import Settings
 from scraper.models import Capture
+from scraper.pipeline import reread as pipeline
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 BAD_DIGEST = "sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from scraper.errors import WorkerError
+from scraper.pipeline.workers import Extractors
 from scraper.schedule.limits import archive_lock
-from scraper.workers import Extractors
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
 
@@ -59,7 +59,8 @@ def alive(pid: int) -> bool:
 
 
 def test_workers_end_when_their_parent_is_killed() -> None:
-    script = "import time\nfrom scraper.workers import worker_pool\npool = worker_pool(2)\nprint('up', flush=True)\n"
+    script = "import time\nfrom scraper.pipeline.workers import worker_pool\npool = worker_pool(2)\n"
+    script += "print('up', flush=True)\n"
     script += "time.sleep(60)"
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
@@ -79,7 +80,7 @@ def test_workers_end_when_their_parent_is_killed() -> None:
 def test_workers_do_not_keep_the_archive_lock_of_a_killed_run(tmp_path: Path) -> None:
     script = (
         "import sys, time; from pathlib import Path; from scraper.schedule.limits import archive_lock;"
-        " from scraper.workers import worker_pool\n"
+        " from scraper.pipeline.workers import worker_pool\n"
         "with archive_lock(Path(sys.argv[1])):\n"
         "    pool = worker_pool(2); print('up', flush=True); time.sleep(60)"
     )

@@ -27,6 +27,7 @@ from scraper.archive.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
     ArticleRow,
+    CaptureRow,
     CheckRow,
     FeedRow,
     QualityRow,
@@ -149,27 +150,77 @@ class Catalog:
             ).fetchall()
         return [(row[0], row[1]) for row in rows]
 
-    def record_capture(
-        self, canonical: str, *, url: str, site: str, fetched_at: datetime, http_status: int, etag: str | None,
-        last_modified: str | None, payload_digest: str | None, warc_file: str, warc_record_id: str, warc_offset: int,
-    ) -> None:  # fmt: skip
+    def record_capture(self, row: CaptureRow) -> None:
         """Mark the article archived: call only after its WARC records are flushed."""
-        stamp = _ts(fetched_at)
-        values = (canonical, url, site, stamp, stamp, http_status, etag, last_modified, payload_digest,
-                  warc_file, warc_record_id, warc_offset, stamp)  # fmt: skip
+        stamp = _ts(row.fetched_at)
+        values = (row.canonical, row.url, row.site, stamp, stamp, row.http_status, row.etag, row.last_modified,
+                  row.payload_digest, row.warc_file, row.warc_record_id, row.warc_offset, stamp)  # fmt: skip
         with self.transaction():
             self._db.execute(_RECORD_CAPTURE, values)
+            self._db.execute(
+                """INSERT OR REPLACE INTO captures (warc_record_id, canonical, fetched_at, http_status,
+                payload_digest, warc_file, warc_offset) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (row.warc_record_id, row.canonical, stamp, row.http_status, row.payload_digest, row.warc_file,
+                 row.warc_offset),
+            )  # fmt: skip
 
-    def record_article(self, canonical: str, *, text_path: str, json_path: str, text_sha256: str) -> None:
-        """The text and JSON are written: the article is done and leaves the retry queue."""
+    def record_article(
+        self, canonical: str, *, text_path: str, text_sha256: str, adapter: str, extracted_at: datetime
+    ) -> None:
+        """The text and JSON of the article's latest capture are written: it is done and leaves the
+        retry queue."""
         with self.transaction():
             done = self._db.execute(
-                """UPDATE articles SET text_path = ?, json_path = ?, text_sha256 = ?, next_retry_at = NULL
-                WHERE canonical = ? AND archived_at IS NOT NULL""",
-                (text_path, json_path, text_sha256, canonical),
-            )
-            if done.rowcount == 0:
+                """UPDATE articles SET text_path = ?, json_path = ?, text_sha256 = ?, next_retry_at = NULL,
+                extracted_at = ?, adapter = ? WHERE canonical = ? AND archived_at IS NOT NULL
+                RETURNING warc_record_id""",
+                (text_path, _json_path(text_path), text_sha256, _ts(extracted_at), adapter, canonical),
+            ).fetchall()
+            if not done:
                 raise CatalogError(f"{canonical}: a text recorded before its capture")
+            self._text_of_capture(done[0][0], text_path, text_sha256, adapter, extracted_at)
+
+    def record_text(
+        self, record_id: str, *, text_path: str, text_sha256: str, adapter: str, extracted_at: datetime | None
+    ) -> int:
+        """A re-clean wrote the text of the capture in record ``record_id`` (``extracted_at`` None:
+        with the same content as before). Returns the number of rows changed."""
+        when = _ts(extracted_at) if extracted_at else None
+        with self.transaction():
+            changed = self._db.execute(
+                """UPDATE articles SET text_path = ?, json_path = ?, text_sha256 = ?, adapter = ?,
+                extracted_at = COALESCE(?, extracted_at), next_retry_at = NULL
+                WHERE warc_record_id = ? AND (text_path IS NOT ? OR text_sha256 IS NOT ? OR adapter IS NOT ?
+                    OR ? IS NOT NULL)""",
+                (text_path, _json_path(text_path), text_sha256, adapter, when, record_id,
+                 text_path, text_sha256, adapter, when),
+            ).rowcount  # fmt: skip
+            return int(changed) + self._text_of_capture(record_id, text_path, text_sha256, adapter, extracted_at)
+
+    def _text_of_capture(
+        self, record_id: str, text_path: str, text_sha256: str, adapter: str, extracted_at: datetime | None
+    ) -> int:
+        when = _ts(extracted_at) if extracted_at else None
+        return int(
+            self._db.execute(
+                """UPDATE captures SET text_path = ?, text_sha256 = ?, adapter = ?,
+                extracted_at = COALESCE(?, extracted_at) WHERE warc_record_id = ?
+                AND (text_path IS NOT ? OR text_sha256 IS NOT ? OR adapter IS NOT ? OR ? IS NOT NULL)""",
+                (text_path, text_sha256, adapter, when, record_id, text_path, text_sha256, adapter, when),
+            ).rowcount
+        )
+
+    def captures(self, canonical: str) -> list[CaptureRow]:
+        """Every capture of an article, oldest first."""
+        rows = self._query(
+            """SELECT c.canonical, a.url, a.site, c.fetched_at, c.http_status, NULL, NULL, c.payload_digest,
+            c.warc_file, c.warc_record_id, c.warc_offset FROM captures AS c JOIN articles AS a USING (canonical)
+            WHERE c.canonical = ? ORDER BY c.fetched_at""",
+            (canonical,),
+        )
+        return [
+            CaptureRow(**{**dict(zip(_CAPTURE_FIELDS, row, strict=True)), "fetched_at": _at(row[3])}) for row in rows
+        ]
 
     def record_failure(
         self, canonical: str, *, url: str, site: str, reason: str, now: datetime, backoff: timedelta,
@@ -236,15 +287,12 @@ class Catalog:
             return None
         return FeedRow(**{**dict(rows[0]), "warc_date": _dt(rows[0]["warc_date"])})
 
-    def record_feed(
-        self, url: str, *, site: str, etag: str | None, last_modified: str | None, payload_digest: str | None,
-        warc_file: str, warc_record_id: str, warc_date: datetime, target_uri: str,
-    ) -> None:  # fmt: skip
+    def record_feed(self, row: FeedRow) -> None:
         """Remember a feed's last full response (not a revisit: revisits must refer to a full copy)."""
+        values = [_ts(v) if isinstance(v, datetime) else v for v in (getattr(row, f.name) for f in fields(FeedRow))]
         with self.transaction():
             self._db.execute(
-                f"INSERT OR REPLACE INTO feeds ({_FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (url, site, etag, last_modified, payload_digest, warc_file, warc_record_id, _ts(warc_date), target_uri),
+                f"INSERT OR REPLACE INTO feeds ({_FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values
             )
 
     def start_run(self, now: datetime) -> int:
@@ -356,6 +404,27 @@ class Catalog:
             except sqlite3.Error as exc:
                 raise CatalogError(f"{self.path}: {exc}") from exc
 
+    # --- read-only: when a site's articles came, for the quality watch's silence rule -----------
+    # (an article counts once its text is written: a capture whose extraction failed is no article)
+
+    def last_archived(self, site: str, before: datetime) -> datetime | None:
+        """The first capture of the site's latest article archived before ``before``; None: none was."""
+        rows = self._query(
+            "SELECT MAX(archived_at) FROM articles WHERE site = ? AND archived_at < ? AND text_path IS NOT NULL",
+            (site, _ts(before)),
+        )
+        return _dt(rows[0][0])
+
+    def archived_times(self, site: str, start: datetime, end: datetime) -> list[datetime]:
+        """The first captures of the site's articles archived from ``start`` to ``end`` (both inclusive),
+        oldest first: one column only, so two weeks of a busy site stay cheap."""
+        rows = self._query(
+            "SELECT archived_at FROM articles WHERE site = ? AND archived_at >= ? AND archived_at <= ?"
+            " AND text_path IS NOT NULL ORDER BY archived_at",
+            (site, _ts(start), _ts(end)),
+        )
+        return [_at(row[0]) for row in rows]
+
 
 _ARTICLE_COLUMNS = ", ".join(field.name for field in fields(ArticleRow))
 # a later capture moves the pointers (the rewritten JSON names it) but keeps first_seen and archived_at
@@ -366,13 +435,14 @@ _RECORD_CAPTURE = """INSERT INTO articles (canonical, url, site, first_seen, las
         etag = excluded.etag, last_modified = excluded.last_modified, payload_digest = excluded.payload_digest,
         warc_file = excluded.warc_file, warc_record_id = excluded.warc_record_id, warc_offset = excluded.warc_offset,
         archived_at = COALESCE(archived_at, excluded.archived_at)"""
+_CAPTURE_FIELDS = [field.name for field in fields(CaptureRow)]
 _FEED_COLUMNS = ", ".join(field.name for field in fields(FeedRow))
 _QUALITY_COLUMNS = ", ".join(field.name for field in fields(QualityRow))
 
 
 def _article(row: sqlite3.Row) -> ArticleRow:
     values = dict(row)
-    for name in ("first_seen", "last_fetched", "archived_at", "next_retry_at"):
+    for name in ("first_seen", "last_fetched", "archived_at", "next_retry_at", "extracted_at"):
         values[name] = _dt(values[name])
     values["gave_up"] = bool(values["gave_up"])
     values["serial_day"] = date.fromisoformat(values["serial_day"]) if values["serial_day"] else None
@@ -384,6 +454,10 @@ def _quality(row: sqlite3.Row) -> QualityRow:
     values["archived_at"] = _dt(values["archived_at"])
     values["fallback"] = bool(values["fallback"])
     return QualityRow(**values)
+
+
+def _json_path(text_path: str) -> str:
+    return text_path.removesuffix(".txt") + ".json"
 
 
 def _site_ok(entry: Mapping[str, Any]) -> bool:

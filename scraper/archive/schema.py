@@ -48,6 +48,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             site TEXT NOT NULL, checked_at TEXT NOT NULL, since TEXT NOT NULL, verdict TEXT NOT NULL,
             report TEXT NOT NULL, PRIMARY KEY (site, checked_at))""",
     ),
+    (
+        # every capture of an article and the text it gave, so an article can have several of each;
+        # articles keeps pointers to the latest. Filled from articles for catalogs written before.
+        """CREATE TABLE captures (
+            warc_record_id TEXT PRIMARY KEY, canonical TEXT NOT NULL, fetched_at TEXT NOT NULL,
+            http_status INTEGER, payload_digest TEXT, warc_file TEXT NOT NULL, warc_offset INTEGER NOT NULL,
+            text_path TEXT, text_sha256 TEXT, extracted_at TEXT, adapter TEXT)""",
+        "CREATE INDEX captures_article ON captures (canonical, fetched_at)",
+        """INSERT INTO captures (warc_record_id, canonical, fetched_at, http_status, payload_digest, warc_file,
+            warc_offset, text_path, text_sha256)
+        SELECT warc_record_id, canonical, COALESCE(last_fetched, archived_at), http_status, payload_digest,
+            warc_file, warc_offset, text_path, text_sha256
+        FROM articles WHERE warc_record_id IS NOT NULL AND warc_file IS NOT NULL""",
+        "ALTER TABLE articles ADD COLUMN extracted_at TEXT",
+        "ALTER TABLE articles ADD COLUMN adapter TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -76,6 +92,25 @@ class ArticleRow:
     gave_up: bool
     serial_day: date | None  # the text file number NNN this article got, and for which day
     serial: int | None
+    extracted_at: datetime | None  # when its text was last written with new content
+    adapter: str | None  # "<site>/<layout version>" that extracted it
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureRow:
+    """One capture of an article, as a scheduled run records it once its records are on disk."""
+
+    canonical: str
+    url: str
+    site: str
+    fetched_at: datetime
+    http_status: int
+    etag: str | None
+    last_modified: str | None
+    payload_digest: str | None
+    warc_file: str
+    warc_record_id: str
+    warc_offset: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,5 +155,5 @@ class CheckRow:
     site: str
     checked_at: datetime
     since: datetime  # the check looked at articles archived from then on
-    verdict: str  # ok, degraded or broken
+    verdict: str  # ok, no data, degraded or broken
     report: dict[str, Any]

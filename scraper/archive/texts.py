@@ -16,7 +16,6 @@ from pathlib import Path
 from scraper.errors import StoreError
 from scraper.extract.body import TRAFILATURA_VERSION
 from scraper.models import Article, Capture, RecordRef
-from scraper.urls import url_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +23,6 @@ class Written:
     text_path: Path
     changed: bool  # False when both files already held exactly these bytes
     text_sha256: str
-
-
-def stem(seq: int, url: str) -> str:
-    return f"{seq:03d}_{url_hash(url)}"
 
 
 def render_text(article: Article) -> str:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Annotated
 
 import typer
 
-from scraper import pipeline
 from scraper.archive.texts import article_fields
 from scraper.cli.common import (
     ConfigOpt,
@@ -25,8 +23,9 @@ from scraper.cli.common import (
     with_connect_to,
 )
 from scraper.config import load_settings
-from scraper.errors import UsageError
-from scraper.models import Article, Rejected, RunReport
+from scraper.models import Article, Rejected, RunReport, Skipped
+from scraper.pipeline.reread import parse_path
+from scraper.pipeline.reread import reclean as reclean_warcs
 from scraper.urls import check_http
 
 
@@ -42,11 +41,17 @@ def fetch(
     user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header.")] = None,
     max_body_bytes: Annotated[int | None, typer.Option("--max-body-bytes", help="Cut bodies past this.")] = None,
     retries: Annotated[int | None, typer.Option("--retries", help="Retries on errors, 429 and 5xx.")] = None,
+    ignore_robots: Annotated[
+        bool, typer.Option("--ignore-robots", help="Fetch even what robots.txt disallows (a one-off; off by default).")
+    ] = False,
     out_dir: OutOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Fetch pages into one new WARC file and write NNN_<hash>.txt/.json for each article."""
+    """Fetch pages politely (robots.txt, the per-host delay) into one new WARC file and write
+    NNN_<hash>.txt/.json for each article."""
+    from scraper.schedule.batch import fetch_batch  # httpx: for the commands that fetch only
+
     with errors():
         settings = load_settings(
             config, out=out_dir, user_agent=user_agent, max_body_bytes=max_body_bytes, retries=retries
@@ -56,12 +61,17 @@ def fetch(
         if not targets:
             raise typer.BadParameter("give at least one URL, or --from-file")
         with progress(len(targets), "fetching", quiet) as bar:
-            result = pipeline.fetch_batch(targets, settings, step(bar, quiet))
+            result = fetch_batch(targets, settings, step(bar, quiet), obey_robots=not ignore_robots)
     _summary("fetched", result.report)
     for note in result.notes:
         err.print(note, markup=False)
     if not quiet:
-        err.print(f"WARC: {result.warc}\ntexts: {result.texts}", markup=False)
+        for outcome in result.report.outcomes:
+            if outcome.skipped:
+                err.print(f"skipped: {outcome.url}: {outcome.reason}", markup=False)
+        err.print(f"WARC: {result.warc or 'none written (nothing received)'}", markup=False)
+        if result.texts:
+            err.print(f"texts: {result.texts}", markup=False)
     raise typer.Exit(1 if result.report.failed else 0)
 
 
@@ -91,20 +101,9 @@ def reclean(
     with errors():
         settings = load_settings(config, out=out_dir, jobs=jobs)
         with progress(None, "re-cleaning", quiet) as bar:
-            if scheduler:
-                report = _cluster(scheduler).reclean_on_cluster(paths, settings, scheduler, step(bar, quiet))
-            else:
-                report = pipeline.reclean(paths, settings, step(bar, quiet))
+            report = reclean_warcs(paths, settings, step(bar, quiet), scheduler)
     _summary("re-cleaned", report)
     raise typer.Exit(1 if report.failed else 0)
-
-
-def _cluster(scheduler: str) -> ModuleType:
-    try:
-        from scraper import distributed  # an optional extra: imported only when asked for
-    except ImportError:
-        raise UsageError(f"--scheduler {scheduler}: Dask is not installed (pip install 'scraper[dask]')") from None
-    return distributed
 
 
 def _summary(verb: str, report: RunReport) -> None:
@@ -132,10 +131,13 @@ def parse(
     with errors():
         settings = load_settings(config)
         when = captured.replace(tzinfo=captured.tzinfo or UTC) if captured else None
-        for item in pipeline.parse_path(path, check_http(url) if url else None, when, settings.max_body_bytes):
+        for item in parse_path(path, check_http(url) if url else None, when, settings.max_body_bytes):
             if isinstance(item, Article):
                 shown = json.dumps(article_fields(item) | {"text": item.text}, ensure_ascii=False)
                 out.print(shown if as_json else _show(item), markup=False)
+                continue
+            if isinstance(item, Skipped):
+                err.print(f"skipped: {item.url}: {item.reason}", markup=False)
                 continue
             failed += 1
             where = item.url if isinstance(item, Rejected) else f"{item.path} at offset {item.offset}"

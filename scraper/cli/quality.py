@@ -17,7 +17,7 @@ from scraper.config import load_settings, parse_duration
 from scraper.errors import ConfigError, UsageError
 from scraper.sites import GENERIC, Site, by_name, site_for
 from scraper.urls import check_http
-from scraper.watch.quality import CheckReport, check_run
+from scraper.watch.quality import CheckReport, check_run, pace
 from scraper.watch.verdict import OK, SiteCheck, Thresholds
 
 _SHOWN = 10  # flagged articles listed per site; --json lists them all
@@ -45,7 +45,8 @@ def check(
     ] = False,
 ) -> None:
     """Per site: body container found, length against its history, agreement with independent copies,
-    repeated lines; a verdict (ok, degraded, broken). Exits 1 when a site is not ok."""
+    repeated lines, silence against its usual pace; a verdict (ok, degraded, broken, or no data: never an
+    article archived). Exits 1 unless every site is ok: "no data", a fresh archive's, is no all-clear."""
     with errors():
         settings = load_settings(config, out=out_dir)
         now = datetime.now(UTC)
@@ -86,6 +87,10 @@ def _known(name: str) -> Site:
 
 
 def _print(report: CheckReport, options: list[str], quiet: bool) -> None:
+    if not report.sites:
+        out.print("no data: the catalog holds no article and no run of any site yet, so nothing was checked "
+                  "(exit 1: a fresh archive is not a healthy one)", markup=False)  # fmt: skip
+        return
     out.print(f"articles archived since {report.since.isoformat(timespec='minutes')}", markup=False)
     out.print(
         f"{'site':10} {'verdict':9} {'articles':>8} {'fallback':>8} {'length (usual)':>15} "
@@ -109,11 +114,18 @@ def _pair(value: int | None, usual: int | None) -> str:
 
 
 def _details(s: SiteCheck, options: list[str]) -> None:
-    if s.verdict == OK and not s.flagged and not s.unreadable:
+    if s.verdict == OK and not s.flagged and not s.unreadable and s.silent_since is None:
         return
     out.print(f"\n{s.site}: {s.verdict}", markup=False)
     for reason in s.reasons:
         out.print(f"  - {reason}", markup=False)
+    if s.verdict == OK and s.silent_since is not None:  # an empty window that its history does not condemn
+        why = (
+            "too little history to judge that"
+            if s.usual_per_day is None
+            else f"not yet unusual for it (usually about {pace(s.usual_per_day)})"
+        )
+        out.print(f"  - no articles since {s.silent_since:%Y-%m-%dT%H:%MZ}; {why}", markup=False)
     if s.unreadable:
         out.print(f"  - {s.unreadable} articles in the catalog have no readable text or JSON file", markup=False)
     for r in s.repeated:

@@ -9,30 +9,27 @@ texts of WARCs from other tools are numbered in file order; size-rotated WARC fi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from dask.distributed import Client, as_completed
 
-from scraper.capture.warc import find_warcs
 from scraper.config import Settings
 from scraper.errors import UsageError
-from scraper.models import Outcome, RunReport
-from scraper.pipeline import OnStep, reclean_file
+from scraper.models import Outcome
+from scraper.pipeline.reread import reclean_file
 
 
-def reclean_on_cluster(paths: list[Path], settings: Settings, scheduler: str, on_step: OnStep) -> RunReport:
-    warcs = [w.resolve() for w in find_warcs(paths)]
+def reclean_on_cluster(warcs: list[Path], settings: Settings, scheduler: str) -> Iterator[Outcome]:
+    """The outcomes as the cluster's tasks end; the caller records them as a local re-clean does."""
+    warcs = [w.resolve() for w in warcs]
     shared = replace(settings, out=settings.out.resolve())  # workers do not share our working folder
     try:
         client = Client(scheduler, timeout="15s")  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"{scheduler}: cannot reach the Dask scheduler: {exc}") from None
-    outcomes: list[Outcome] = []
     with client:
         futures = client.map(reclean_file, warcs, settings=shared, pure=False)
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
-            for outcome in future.result():
-                outcomes.append(outcome)
-                on_step(outcome)
-    return RunReport(tuple(outcomes))
+            yield from future.result()

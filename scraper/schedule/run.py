@@ -1,43 +1,40 @@
-"""Scheduled runs (``scraper run``): the pipeline for cron and systemd timers.
+"""Scheduled runs (``scraper run``): the scheduler for cron and systemd timers. It decides what to
+fetch, when and how politely; the pipeline fetches, archives, extracts and stores.
 
-Per site: discover article URLs in its feeds and sitemaps (fetched conditionally, archived, a 304
-or an unchanged body kept as a revisit record), skip what the catalog already holds, fetch the
-rest politely, archive, extract and store under ``text/<site>/<YYYY-MM-DD>/NNN_<hash>``.
-Each site runs in its own thread with its own fetcher and WARC files, so a slow site does not
-hold up the others. A stop request (Ctrl-C, SIGTERM) or a spent budget ends each site after the
-record it is writing; the catalog marks a page archived only after its records are on disk.
+Per site: discover article URLs in its feeds and sitemaps, skip what the catalog already holds,
+fetch the rest politely (robots.txt, a per-host delay), within the run's budget. Each site runs
+in its own thread with its own fetcher and WARC sink, so a slow site does not hold up the others.
+A stop request (Ctrl-C, SIGTERM) or a spent budget ends each site after the record it is
+writing; the catalog marks a page archived only after its records are on disk.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 from scraper.archive.catalog import Catalog
 from scraper.archive.cdx import Indexed, index_all
-from scraper.archive.texts import stem
-from scraper.capture.fetch import Fetched, Fetcher
-from scraper.capture.warc import Original, WarcSink, payload_digest, repair_unclosed, warc_date
+from scraper.archive.layout import Archive
+from scraper.archive.schema import CaptureRow, FeedRow
+from scraper.capture.fetch import Fetcher
+from scraper.capture.warc import WarcSink, repair_unclosed
 from scraper.config import Settings
-from scraper.errors import ScraperError, WorkerError
-from scraper.models import Exchange, Outcome, RecordRef
-from scraper.pipeline import archive_fetched, extract_and_store, metadata, warcinfo
+from scraper.errors import WorkerError
+from scraper.models import Capture, Outcome
+from scraper.pipeline.capture import Captured, Capturer, warcinfo
+from scraper.pipeline.store import extract
+from scraper.pipeline.workers import Extractors, Pending
 from scraper.schedule.discover import Link, candidates, feed_links, sitemap_links
-from scraper.schedule.limits import Budget, HostPacer, archive_lock
+from scraper.schedule.limits import Budget, archive_lock
+from scraper.schedule.polite import Polite
 from scraper.schedule.report import RunResult, SiteReport
-from scraper.schedule.robots import Robots
-from scraper.sites import Site, site_for
+from scraper.sites import Site
 from scraper.urls import canonical
-from scraper.watch.quality import check_run
-from scraper.workers import Extractors, Pending
 
 # reasons that a later run would only repeat: the URL is given up at once instead of retried
 _PERMANENT = ("HTTP 404", "HTTP 410", "not HTML")
@@ -46,29 +43,22 @@ _Ended = tuple[str, str, datetime, Outcome]  # (canonical, url, when fetched, wh
 
 
 def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_event: Callable[[str], None]) -> RunResult:
-    root = settings.out
-    with archive_lock(root), Catalog(root / "catalog.sqlite") as catalog:
-        notes = [f"repaired: {line}" for line in repair_unclosed(root / "warc")]  # left open by a killed run
+    archive = Archive(settings.out)
+    with archive_lock(archive.root), Catalog(archive.catalog) as catalog:
+        notes = [f"repaired: {line}" for line in repair_unclosed(archive.warcs)]  # left open by a killed run
         run_id = catalog.start_run(datetime.now(UTC))
         # the extraction workers start before the site threads do: they are forked (workers.py)
         with (
-            Extractors(settings.run_jobs) as extract,
+            Extractors(settings.run_jobs) as extract_in,
             ThreadPoolExecutor(max_workers=max(1, len(sites)), thread_name_prefix="site") as pool,
         ):
-            shared = _Shared(settings, catalog, budget, on_event, extract)
+            shared = _Shared(settings, archive, catalog, budget, on_event, extract_in)
             futures = {site.name: pool.submit(_SiteRun(site, shared).run) for site in sites}
             reports = {name: future.result() for name, future in futures.items()}
             notes += [note for indexing in shared.indexing for note in _index_notes(indexing)]
         result = RunResult(reports, tuple(shared.warc_files), budget.stop.is_set(), tuple(notes))
         status = "interrupted" if result.interrupted else ("failed" if result.failed else "ok")
         catalog.finish_run(run_id, datetime.now(UTC), status, {n: r.counts() for n, r in reports.items()})
-        try:  # a check that cannot be made is said, never a failed run
-            quality = check_run(
-                catalog, root, datetime.now(UTC), sites=[s.name for s in sites], max_body=settings.max_body_bytes
-            )
-            result = replace(result, quality=quality)
-        except ScraperError as exc:
-            result = replace(result, notes=(*result.notes, f"quality check not made: {exc}"))
     return result
 
 
@@ -76,10 +66,11 @@ class _Shared:
     """What the site threads share (the catalog is safe to use from several threads)."""
 
     def __init__(
-        self, settings: Settings, catalog: Catalog, budget: Budget, on_event: Callable[[str], None], extract: Extractors
-    ):
-        self.settings, self.catalog, self.budget, self.on_event = settings, catalog, budget, on_event
-        self.extract = extract
+        self, settings: Settings, archive: Archive, catalog: Catalog, budget: Budget,
+        on_event: Callable[[str], None], extract_in: Extractors,
+    ):  # fmt: skip
+        self.settings, self.archive, self.catalog, self.budget = settings, archive, catalog, budget
+        self.on_event, self.extract = on_event, extract_in
         self.lock = threading.Lock()
         self.warc_files: list[Path] = []
         self.indexing: list[Pending[list[Indexed]]] = []  # each site's WARC files, indexed once closed
@@ -89,22 +80,25 @@ class _SiteRun:
     def __init__(self, site: Site, shared: _Shared) -> None:
         self.site, self.shared, self.s = site, shared, shared.settings
         self.report = SiteReport()
-        self._robots_errors: dict[str, str] = {}  # host -> why its robots.txt could not be read
-        self._feed_states: list[dict[str, Any]] = []  # feed responses to remember once their links are stored
+        self._feed_states: list[FeedRow] = []  # feed responses to remember once their links are stored
         self._pending: deque[tuple[str, str, datetime, Pending[Outcome]]] = deque()  # extractions under way
 
     def run(self) -> SiteReport:
-        s = self.s
+        s, archive = self.s, self.shared.archive
         try:
             with (
                 Fetcher(s, sleep=self.shared.budget.sleep) as fetcher,
                 WarcSink(
-                    s.out / "warc", s.out, self.site.name, s.warc_max_bytes, warcinfo(s), lambda: datetime.now(UTC)
+                    archive.warcs,
+                    archive.root,
+                    self.site.name,
+                    s.warc_max_bytes,
+                    warcinfo(s),
+                    lambda: datetime.now(UTC),
                 ) as sink,
             ):
-                self.fetcher, self.sink = fetcher, sink
-                self.robots = Robots(self._fetch_robots) if s.obey_robots else None
-                self.polite = HostPacer(s.delay, self.robots, s.user_agent, self.shared.budget.stop)
+                self.capturer = Capturer(fetcher, sink.current, archive)
+                self.polite = Polite(self.capturer, s, self.shared.budget.stop, s.obey_robots)
                 self._visit()
             # the site's WARC files are closed: a worker indexes them for replay tools while the
             # other sites go on
@@ -127,7 +121,7 @@ class _SiteRun:
         # only now that their links are in the catalog: a run killed before this point must not
         # leave a feed looking unchanged (304) to the next run with its links never stored
         for state in self._feed_states:
-            catalog.record_feed(**state)
+            catalog.record_feed(state)
         retries = catalog.due_retries(self.site.name, now, self.s.max_attempts)
         self.report.new = len(new)
         urls, planned = dict(pairs), set(new)
@@ -170,11 +164,11 @@ class _SiteRun:
     def _forbidden(self, url: str) -> bool:
         """robots.txt forbids the URL: counted as skipped, or as failed when robots.txt could not be
         read at all (then nothing may be fetched from that host, RFC 9309)."""
-        if self.robots is None or self.robots.allowed(url, self.s.user_agent):
+        why = self.polite.forbidden(url)
+        if why is None:
             return False
-        unreachable = self._robots_errors.get(urlsplit(url).netloc)
-        if unreachable:
-            self.report.fail(url, f"robots.txt unreachable: {unreachable}")
+        if why.startswith("robots.txt unreachable"):
+            self.report.fail(url, why)
         else:
             self.report.skipped_robots += 1
         return True
@@ -183,48 +177,17 @@ class _SiteRun:
         """The feed's body when it changed since the last run; None when it did not or failed."""
         if self._forbidden(url):
             return None
-        state = self.shared.catalog.feed_state(url)
-        headers = {}
-        if state and state.etag:
-            headers["If-None-Match"] = state.etag
-        if state and state.last_modified:
-            headers["If-Modified-Since"] = state.last_modified
         self.polite.wait(url)
-        fetched = self.fetcher.fetch(url, headers)
-        *hops, last = fetched.exchanges or (None,)
-        for hop in hops:
-            self._write(hop)
-        if last is None:
-            self.report.fail(url, f"feed: {fetched.error}")
-            return None
-        digest = payload_digest(last.raw_body)
-        unchanged = last.status == 304 or (last.status == 200 and state is not None and digest == state.payload_digest)
-        if unchanged and state is not None:
-            original = Original(state.warc_record_id, state.target_uri, warc_date(state.warc_date))
-            self.sink.current().write_revisit(last, original, metadata(self.site, last.started_at, None, self.s.out))
+        got = self.capturer.source(url, self.site, self.shared.catalog.feed_state(url))
+        if got.unchanged:
             self.report.feeds_unchanged += 1
             return None
-        ref = self._write(last)
-        if fetched.error or fetched.final is None or not 200 <= last.status < 300:
-            self.report.fail(url, f"feed: {fetched.error or f'HTTP {last.status}'}")
+        if got.error or got.body is None:
+            self.report.fail(url, f"feed: {got.error}")
             return None
-        self._feed_states.append(
-            {"url": url, "site": self.site.name, "etag": _header(last, "etag"),
-             "last_modified": _header(last, "last-modified"), "payload_digest": digest, "warc_file": ref.warc_file,
-             "warc_record_id": ref.record_id, "warc_date": last.started_at, "target_uri": last.url}
-        )  # fmt: skip
-        return fetched.final.body
-
-    def _fetch_robots(self, robots_url: str) -> tuple[int, bytes] | None:
-        fetched = self.fetcher.fetch(robots_url)
-        for exchange in fetched.exchanges:
-            self._write(exchange)
-        if fetched.final is None:
-            self._robots_errors[urlsplit(robots_url).netloc] = fetched.error or "no answer"
-            return None
-        if fetched.final.status >= 500:
-            self._robots_errors[urlsplit(robots_url).netloc] = f"HTTP {fetched.final.status}"
-        return fetched.final.status, fetched.final.body
+        if got.state is not None:
+            self._feed_states.append(got.state)
+        return got.body
 
     # --- articles --------------------------------------------------------------------------
 
@@ -232,33 +195,36 @@ class _SiteRun:
         if self._forbidden(url):
             return
         self.polite.wait(url)
-        fetched = self.fetcher.fetch(url)
+        got = self.capturer.page(url, lambda final: self._text_stem(key, final))
         self.report.fetched += 1
-        final_stem = self._text_stem(key, fetched)
-        ref = archive_fetched(fetched, self.sink.current(), final_stem, self.s.out)
-        catalog, now = self.shared.catalog, datetime.now(UTC)
-        if ref is None or fetched.final is None or fetched.error or final_stem is None:
-            self._failed(key, url, fetched.error or "nothing received", now)
+        now = datetime.now(UTC)
+        if got.error or got.final is None or got.ref is None or got.stem is None:
+            self._failed(key, url, got.error or "nothing received", now)
             return
         self.report.archived += 1
-        final = replace(fetched.final, record_id=ref.record_id)
-        self._pending.append((key, url, now, self.shared.extract.submit(extract_and_store, final, ref, final_stem)))
+        args = (got.final, got.ref, got.stem, got.truncated)
+        self._pending.append((key, url, now, self.shared.extract.submit(extract, *args)))
         # with N workers, up to N-1 pages of this site are extracted while it fetches the next one
         ended = [self._wait(*self._pending.popleft()) for _ in range(len(self._pending) - self.shared.extract.jobs + 1)]
         # the capture only now, with the records on disk (write_exchange fsyncs before it returns)
-        self._settle(ended, lambda: catalog.record_capture(
-            key, url=url, site=self.site.name, fetched_at=final.fetched_at, http_status=final.status,
+        self._settle(ended, self._capture_row(key, url, got))
+
+    def _capture_row(self, key: str, url: str, got: Captured) -> CaptureRow:
+        final, ref = got.final, got.ref
+        assert final is not None and ref is not None  # checked by the caller
+        return CaptureRow(
+            canonical=key, url=url, site=self.site.name, fetched_at=final.fetched_at, http_status=final.status,
             etag=final.header("ETag"), last_modified=final.header("Last-Modified"),
             payload_digest=ref.payload_digest, warc_file=ref.warc_file, warc_record_id=ref.record_id,
             warc_offset=ref.offset,
-        ))  # fmt: skip
+        )  # fmt: skip
 
-    def _settle(self, ended: list[_Ended], capture: Callable[[], None] | None = None) -> None:
+    def _settle(self, ended: list[_Ended], capture: CaptureRow | None = None) -> None:
         """One catalog commit for a page's capture and the extractions that ended meanwhile; then
         the progress display, with the catalog free again."""
         with self.shared.catalog.transaction():
             if capture is not None:
-                capture()
+                self.shared.catalog.record_capture(capture)
             for item in ended:
                 self._extracted(*item)
         for _, url, _, outcome in ended:
@@ -272,23 +238,19 @@ class _SiteRun:
             return key, url, now, Outcome(url, False, str(exc))
 
     def _extracted(self, key: str, url: str, now: datetime, outcome: Outcome) -> None:
-        if not outcome.ok:
+        if not outcome.ok or outcome.skipped:
             self._failed(key, url, outcome.reason, now)
             return
         self.report.extracted += 1
-        text = Path(outcome.text_file or "")
+        text = self.shared.archive.relative(Path(outcome.text_file or ""))
         self.shared.catalog.record_article(
-            key, text_path=os.path.relpath(text, self.s.out),
-            json_path=os.path.relpath(text.with_suffix(".json"), self.s.out),
-            text_sha256=outcome.text_sha256 or "",
-        )  # fmt: skip
+            key, text_path=text, text_sha256=outcome.text_sha256 or "", adapter=outcome.adapter or "", extracted_at=now
+        )
 
-    def _text_stem(self, key: str, fetched: Fetched) -> Path | None:
-        if fetched.final is None:
-            return None
-        day = fetched.final.fetched_at.astimezone(UTC).date()
+    def _text_stem(self, key: str, final: Capture) -> Path:
+        day = final.fetched_at.astimezone(UTC).date()
         serial = self.shared.catalog.next_serial(self.site.name, day, key)
-        return self.s.out / "text" / self.site.name / day.isoformat() / stem(serial, fetched.final.url)
+        return self.shared.archive.run_stem(self.site.name, day, serial, final.url)
 
     def _failed(self, key: str, url: str, reason: str, now: datetime) -> None:
         self.report.fail(url, reason)
@@ -296,11 +258,6 @@ class _SiteRun:
             key, url=url, site=self.site.name, reason=reason, now=now, backoff=timedelta(seconds=self.s.retry_backoff),
             max_attempts=self.s.max_attempts, give_up=reason.startswith(_PERMANENT),
         )  # fmt: skip
-
-    def _write(self, exchange: Exchange) -> RecordRef:
-        """A feed, sitemap or robots.txt exchange: archived, with no text of its own."""
-        fields = metadata(site_for(exchange.url), exchange.started_at, None, self.s.out)
-        return self.sink.current().write_exchange(exchange, fields)
 
 
 def _index(warcs: list[Path]) -> list[Indexed]:
@@ -314,7 +271,3 @@ def _index_notes(indexing: Pending[list[Indexed]]) -> list[str]:
     except WorkerError as exc:
         return [f"not indexed: {exc}"]
     return [f"not indexed: {i.warc}: {i.problem}" for i in done if i.problem]
-
-
-def _header(exchange: Exchange, name: str) -> str | None:
-    return next((v for k, v in exchange.response_headers if k.lower() == name), None)

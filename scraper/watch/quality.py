@@ -4,7 +4,9 @@ A site renames one class and the adapter starts keeping a news ticker or droppin
 these checks catch it from the archive alone. Per site, over the articles archived since a moment
 (the window) against those of the days before it (the history): the share of fallback pages,
 length against the history, agreement with independent copies of the text (``scraper.watch.copies``)
-and lines repeated across a day's articles; ``scraper.watch.verdict`` judges the figures.
+and lines repeated across a day's articles; ``scraper.watch.verdict`` judges the figures. A window
+without articles is judged by the site's pace before it (``silence``): a feed that stopped, or a site
+that blocks us, is broken, not ok; a site that never had an article is "no data".
 
 ``check_run`` loads the data (``load_article``: each article's text and JSON files as a scheduled
 run wrote them), keeps each article's figures in the catalog (a check after every run then reads
@@ -18,6 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,19 @@ from scraper.archive.catalog import Catalog
 from scraper.archive.schema import ArticleRow, QualityRow
 from scraper.sites import GENERIC, Site, by_name
 from scraper.watch.copies import Agreement, compare, decode_agreements, encode_agreements, find_copies
-from scraper.watch.verdict import OK, RANK, Figures, Measured, SiteCheck, Thresholds, baseline, judge, repeated_lines
+from scraper.watch.verdict import (
+    BROKEN,
+    NO_DATA,
+    OK,
+    RANK,
+    Figures,
+    Measured,
+    SiteCheck,
+    Thresholds,
+    baseline,
+    judge,
+    repeated_lines,
+)
 
 DEFAULTS = Thresholds()  # frozen: one instance serves every call
 
@@ -38,7 +53,8 @@ class CheckReport:
 
     @property
     def verdict(self) -> str:
-        return max((s.verdict for s in self.sites), key=RANK.__getitem__, default=OK)
+        """The worst site's; "no data" when there is no site at all: a fresh archive is no fine one."""
+        return max((s.verdict for s in self.sites), key=RANK.__getitem__, default=NO_DATA)
 
     @property
     def failed(self) -> bool:
@@ -60,11 +76,15 @@ def check_run(catalog: Catalog, out_root: Path, now: datetime, *, since: datetim
     """Check every site of the catalog (or ``sites``) over the articles archived since ``since``
     (default: the 24 hours before ``now``); store each site's verdict and figures in the catalog."""
     since = since or now - timedelta(days=1)
-    names = list(sites) if sites is not None else [s.site for s in catalog.status()]
-    checks = tuple(_check_site(catalog, out_root, name, since, thresholds, max_body) for name in names)
-    for check in checks:
+    runs = {s.site: s.last_run for s in catalog.status()}
+    checks = []
+    for name in list(sites) if sites is not None else list(runs):
+        check = _check_site(catalog, out_root, name, since, thresholds, max_body)
+        if not check.articles and not check.unreadable:  # nothing archived in the window
+            check = _silent(catalog, check, since, now, runs.get(name), thresholds)
         catalog.record_check(check.site, checked_at=now, since=since, verdict=check.verdict, report=check.to_dict())
-    return CheckReport(now, since, checks)
+        checks.append(check)
+    return CheckReport(now, since, tuple(checks))
 
 
 def _check_site(catalog: Catalog, root: Path, name: str, since: datetime, th: Thresholds, max_body: int) -> SiteCheck:
@@ -146,6 +166,74 @@ def _site(name: str) -> Site:
         return by_name(name)
     except KeyError:
         return GENERIC  # a site dropped from the registry: its copies are only JSON-LD and print ones
+
+
+# --- silence: a window without articles ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """What a site's history makes of a window in which it archived nothing."""
+
+    verdict: str
+    reasons: tuple[str, ...]
+    per_day: float | None  # the site's usual pace, when its history was enough to judge
+
+
+def silence(last: datetime | None, times: Sequence[datetime], now: datetime, th: Thresholds) -> Silence:
+    """The verdict on a window in which the site archived nothing.
+
+    ``last``: the first capture of its latest article (None: it never had one, so no data); ``times``:
+    the first captures of its articles in the ``history_days`` up to ``last``, oldest first. Broken when
+    it has now been silent over ``silence_factor`` times its longest silence in those days. The longest
+    gap, not the mean rate: news comes in bursts (nights, weekends, runs that take a feed's new items at
+    once), and a site quiet every night must not be broken at dawn. Were the gaps exchangeable, a new
+    one would outlast all n - 1 earlier ones with chance 1/n; twice the longest of 19 gaps of a steady
+    random (Poisson) pace, with chance 1/210. Not judged (ok) on fewer than ``silence_min_history`` articles or
+    on a history spanning under ``silence_min_days``: a site that publishes monthly, or one whose only
+    history is the backlog its first run took within minutes, has no pace to break.
+    """
+    if last is None:
+        return Silence(NO_DATA, ("no article archived yet: nothing to judge",), None)
+    span = times[-1] - times[0] if times else timedelta(0)
+    need = timedelta(days=min(th.silence_min_days, th.history_days / 2))
+    if len(times) < th.silence_min_history or not span or span < need:
+        return Silence(OK, (), None)
+    per_day = (len(times) - 1) / (span / timedelta(days=1))
+    longest = max(later - earlier for earlier, later in pairwise(times))
+    if now - last <= th.silence_factor * longest:
+        return Silence(OK, (), per_day)
+    why = (
+        f"no articles since {_minute(last)} (usually about {pace(per_day)}; never more than "
+        f"{_duration(longest)} without one in the {th.history_days} days before)"
+    )
+    return Silence(BROKEN, (why,), per_day)
+
+
+def pace(per_day: float) -> str:
+    """The pace in words: 12 a day; below one a day, 3 a week."""
+    return f"{per_day:.0f} a day" if per_day >= 1 else f"{per_day * 7:.0f} a week"
+
+
+def _silent(catalog: Catalog, check: SiteCheck, since: datetime, now: datetime, last_run: datetime | None,
+            th: Thresholds) -> SiteCheck:  # fmt: skip
+    """The check of a site with no article in the window, judged by ``silence`` from the catalog's times."""
+    last = catalog.last_archived(check.site, since)
+    times = [] if last is None else catalog.archived_times(check.site, last - timedelta(days=th.history_days), last)
+    found = silence(last, times, now, th)
+    reasons = found.reasons
+    if reasons and last_run is not None and last_run < since:  # the silence may be ours, not the site's
+        reasons = (*reasons, f"the site was last run at {_minute(last_run)}, before the window")
+    return replace(check, verdict=found.verdict, reasons=reasons, silent_since=last, usual_per_day=found.per_day)
+
+
+def _minute(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _duration(span: timedelta) -> str:
+    hours = span / timedelta(hours=1)
+    return f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
 # --- the articles as a scheduled run wrote them ------------------------------------------------

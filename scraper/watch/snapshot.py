@@ -22,7 +22,7 @@ from scraper.config import Settings
 from scraper.errors import ScraperError, UsageError
 from scraper.extract.process import process
 from scraper.models import Article, Capture, Exchange, Rejected
-from scraper.pipeline import metadata
+from scraper.pipeline.capture import archive_exchange
 from scraper.sites import Site
 from scraper.urls import canonical, url_hash
 from scraper.watch.copies import archived_responses
@@ -54,7 +54,7 @@ def take_snapshot(url: str, site: Site, settings: Settings, fixtures: Path, name
         raise UsageError(f"{warc}: a fixture of this name exists; pass another --name")
     with WarcFile(warc, warc.name) as out:
         out.write_warcinfo({"software": f"scraper/{__version__}", "description": f"test fixture: {source}"})
-        out.write_exchange(exchange, metadata(site, exchange.started_at, None, fixtures))
+        archive_exchange(out, exchange, None, None)
     stored = next(s for s in read_responses(warc, warc.name, settings.max_body_bytes) if isinstance(s, Stored))
     result = process(stored.capture, site)  # the bytes as the fixture test will read them
     if isinstance(result, Rejected):

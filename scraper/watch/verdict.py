@@ -1,4 +1,4 @@
-"""A site's verdict in the quality watch (ok, degraded or broken), from its articles' figures.
+"""A site's verdict in the quality watch (ok, degraded, broken; or no data), from its articles' figures.
 
 Pure functions over what ``scraper.watch.quality`` reads from the archive; per site, over the articles
 of the window against those of the history:
@@ -9,7 +9,9 @@ of the window against those of the history:
   whose median moved is a shift;
 - copies: how the articles agreed with their independent copies (``scraper.watch.copies``): truncated,
   leaked;
-- repeated lines: a line in many of the site's articles of one day (a ticker, a "read also" block).
+- repeated lines: a line in many of the site's articles of one day (a ticker, a "read also" block);
+- silence: a window without articles, judged by the site's pace before it (``scraper.watch.quality``
+  reads that from the catalog); a site that never had an article is "no data", not ok.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from typing import Any
 from scraper.watch.copies import Agreement, words
 
 OK, DEGRADED, BROKEN = "ok", "degraded", "broken"
-RANK = {OK: 0, DEGRADED: 1, BROKEN: 2}
+NO_DATA = "no data"  # nothing archived to judge: not ok (a fresh archive is no fine one), but no fault found
+RANK = {OK: 0, NO_DATA: 1, DEGRADED: 2, BROKEN: 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,9 @@ class Thresholds:
     repeat_min: int = 3
     repeat_min_chars: int = 12
     max_compare: int = 400  # articles compared with copies per site and check; the rest next time
+    silence_factor: float = 2.0  # silent this many times its longest silence of the history: broken
+    silence_min_history: int = 20  # fewer articles in the history before a silence: the silence is not judged
+    silence_min_days: float = 7.0  # nor when they span less (half the history if shorter): a week shows its lulls
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +118,13 @@ class SiteCheck:
     repeated: tuple[Repeated, ...] = ()
     flagged: tuple[Flagged, ...] = ()
     unreadable: int = 0  # catalog rows whose text or JSON file could not be read
+    silent_since: datetime | None = None  # no article in the window: the first capture of the latest before it
+    usual_per_day: float | None = None  # ... and the site's pace before it, when its history was enough to judge
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"repeated": [asdict(r) | {"day": r.day.isoformat()} for r in self.repeated]}
+        silent = self.silent_since.isoformat() if self.silent_since else None
+        repeated = [asdict(r) | {"day": r.day.isoformat()} for r in self.repeated]
+        return asdict(self) | {"repeated": repeated, "silent_since": silent}
 
 
 # --- length against the site's history -------------------------------------------------------

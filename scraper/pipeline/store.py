@@ -1,0 +1,75 @@
+"""Extract and store: a capture in, its text and JSON out, and the catalog told.
+
+``judge`` is the one rule of what gives a text, whatever the command (fetch, run, reclean,
+parse): a cut-off body never does; an error status, a redirect, a feed, a sitemap or robots.txt
+is no article and is skipped; everything else goes through the pure core, ``process``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scraper.archive.catalog import Catalog
+from scraper.archive.layout import Archive
+from scraper.archive.texts import write_article
+from scraper.errors import StoreError
+from scraper.extract.process import process
+from scraper.models import Article, Capture, Outcome, RecordRef, Rejected, Skipped
+from scraper.sites import site_for
+
+_PAGE_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def judge(capture: Capture, truncated: str | None, named: bool = True) -> Article | Rejected | Skipped:
+    """What a capture gives. Unless ``named`` (its metadata record names a text: it was archived as
+    an article), a capture that is no HTML page is skipped: a feed, a sitemap, an image of another
+    tool's WARC."""
+    if truncated:
+        return Rejected(capture.url, f"truncated record (WARC-Truncated: {truncated}): a cut-off body gives no text")
+    if not 200 <= capture.status < 300:
+        return Skipped(capture.url, f"HTTP {capture.status}")
+    if not named and (why := not_an_article(capture)):
+        return Skipped(capture.url, f"not an article: {why}")
+    return process(capture, site_for(capture.url))
+
+
+def not_an_article(capture: Capture) -> str | None:
+    if urlsplit(capture.url).path == "/robots.txt":
+        return "robots.txt"
+    kind = (capture.header("Content-Type") or "").split(";")[0].strip().lower()
+    return kind if kind and kind not in _PAGE_TYPES else None
+
+
+def extract(capture: Capture, ref: RecordRef, stem: Path, truncated: str | None = None, named: bool = True) -> Outcome:
+    """Judge the capture and write its text and JSON at ``stem`` (unchanged files are not touched)."""
+    result = judge(capture, truncated, named)
+    if isinstance(result, Skipped):
+        return Outcome(capture.url, True, result.reason, skipped=True, record_id=ref.record_id)
+    if isinstance(result, Rejected):
+        return Outcome(capture.url, False, result.reason, record_id=ref.record_id)
+    try:
+        written = write_article(stem, result, capture, ref)
+    except StoreError as exc:
+        return Outcome(capture.url, False, str(exc), record_id=ref.record_id)
+    return Outcome(
+        capture.url, True, text_file=str(written.text_path), text_sha256=written.text_sha256,
+        changed=written.changed, record_id=ref.record_id, adapter=f"{result.adapter}/{result.adapter_version}",
+    )  # fmt: skip
+
+
+def record_texts(archive: Archive, outcomes: list[Outcome], now: datetime) -> int:
+    """Tell the catalog (when the archive has one) about texts a re-clean wrote; returns how many
+    catalog rows changed. Rows are found by the response record the text came from."""
+    written = [o for o in outcomes if o.ok and not o.skipped and o.text_file and o.record_id]
+    if not written or not archive.has_catalog():
+        return 0
+    with Catalog(archive.catalog) as catalog, catalog.transaction():
+        return sum(
+            catalog.record_text(
+                o.record_id or "", text_path=archive.relative(Path(o.text_file or "")), text_sha256=o.text_sha256 or "",
+                adapter=o.adapter or "", extracted_at=now if o.changed else None,
+            )
+            for o in written
+        )  # fmt: skip

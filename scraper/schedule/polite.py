@@ -1,0 +1,41 @@
+"""How politely a fetch goes, for ``scraper run`` and ``scraper fetch`` alike: robots.txt (read
+through the pipeline, so every robots.txt response is archived) and one request at a time per
+host, ``delay`` seconds apart (more when Crawl-delay asks)."""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import urlsplit
+
+from scraper.config import Settings
+from scraper.pipeline.capture import Capturer
+from scraper.schedule.limits import HostPacer
+from scraper.schedule.robots import Robots
+
+
+class Polite:
+    def __init__(self, capturer: Capturer, settings: Settings, stop: threading.Event, obey_robots: bool) -> None:
+        self._capturer, self._agent = capturer, settings.user_agent
+        self._unreachable: dict[str, str] = {}  # host -> why its robots.txt could not be read
+        self._robots = Robots(self._fetch_robots) if obey_robots else None
+        self._pacer = HostPacer(settings.delay, self._robots, settings.user_agent, stop)
+
+    def forbidden(self, url: str) -> str | None:
+        """Why robots.txt forbids the URL, or None. When robots.txt could not be read at all,
+        nothing may be fetched from that host (RFC 9309), and the reason says so."""
+        if self._robots is None or self._robots.allowed(url, self._agent):
+            return None
+        unreachable = self._unreachable.get(urlsplit(url).netloc)
+        return f"robots.txt unreachable: {unreachable}" if unreachable else "disallowed by robots.txt"
+
+    def wait(self, url: str) -> None:
+        self._pacer.wait(url)
+
+    def _fetch_robots(self, robots_url: str) -> tuple[int, bytes] | None:
+        got = self._capturer.robots(robots_url)
+        if got.status is None:
+            self._unreachable[urlsplit(robots_url).netloc] = got.error or "no answer"
+            return None
+        if got.status >= 500:
+            self._unreachable[urlsplit(robots_url).netloc] = f"HTTP {got.status}"
+        return got.status, got.body or b""
