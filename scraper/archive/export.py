@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from scraper.archive.catalog import Catalog
+from scraper.archive.layout import Archive
 from scraper.archive.schema import ArticleRow
 from scraper.errors import UsageError
 from scraper.sites import SITES
@@ -65,7 +66,7 @@ def export(
         raise UsageError(f"--site: unknown site {site!r} (known: {', '.join(sorted(s.name for s in SITES))})")
     if fmt == "parquet" and output is None:
         raise UsageError("--format parquet writes a binary file: give --output FILE.parquet")
-    catalog_path = root / "catalog.sqlite"
+    catalog_path = Archive(root).catalog
     if not catalog_path.is_file():
         raise UsageError(f"{catalog_path}: no catalog: export reads the articles scheduled runs recorded")
     tally = _Tally()

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from scraper.archive.catalog import Catalog
+from scraper.archive.layout import Archive
 from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, err, errors, out, with_connect_to
 from scraper.config import load_settings, parse_duration
 from scraper.errors import ConfigError, UsageError
@@ -54,7 +55,7 @@ def check(
         names = [_known(name).name for name in site] if site else None
         if history_days < 1:
             raise UsageError(f"--history-days: {history_days}: give 1 or more")
-        path = settings.out / "catalog.sqlite"
+        path = Archive(settings.out).catalog
         if not path.is_file():
             raise UsageError(f"{settings.out}: no catalog here: no scheduled run has written to it")
         with Catalog(path) as catalog:

@@ -7,6 +7,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from scraper.archive.catalog import Catalog
+from scraper.archive.layout import Archive
 from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, QuietOpt, err, errors, out, progress, with_connect_to
-from scraper.config import load_settings, parse_duration
+from scraper.config import Settings, load_settings, parse_duration
+from scraper.errors import ScraperError
 from scraper.sites import SITES
 
 if TYPE_CHECKING:
@@ -53,6 +56,7 @@ def run(
         with _stop_on_signals(stop), progress(None, "articles", quiet) as bar:
             budget = Budget(max_articles, seconds, stop)
             result = scheduled_run(settings, chosen, budget, lambda _: bar.advance(bar.task_ids[0]))
+        result = _with_quality(result, settings, [s.name for s in chosen])
     for name, figures in result.sites.items():
         for line in figures.failure_lines():
             err.print(f"failed: {name}: {line}", markup=False)
@@ -69,6 +73,19 @@ def run(
     if report is not None:
         _write_report(report, result)
     raise typer.Exit(1 if result.failed else 0)
+
+
+def _with_quality(result: RunResult, settings: Settings, sites: list[str]) -> RunResult:
+    """The quality watch over the last 24 hours, after every run; a check that cannot be made is
+    said in the notes, never a failed run."""
+    from scraper.watch.quality import check_run
+
+    try:
+        with Catalog(Archive(settings.out).catalog) as catalog:
+            quality = check_run(catalog, settings.out, datetime.now(UTC), sites=sites, max_body=settings.max_body_bytes)
+    except ScraperError as exc:
+        return replace(result, notes=(*result.notes, f"quality check not made: {exc}"))
+    return replace(result, quality=quality)
 
 
 @contextmanager
@@ -106,7 +123,7 @@ def status(out_dir: OutOpt = None, config: ConfigOpt = None) -> None:
     """Per site: articles held, last run, last success, failures pending."""
     with errors():
         settings = load_settings(config, out=out_dir)
-        path = settings.out / "catalog.sqlite"
+        path = Archive(settings.out).catalog
         if not path.is_file():
             out.print(f"no scheduled run has written to {settings.out} yet", markup=False)
             return

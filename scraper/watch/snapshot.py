@@ -16,6 +16,7 @@ from pathlib import Path
 
 from scraper import __version__
 from scraper.archive.catalog import Catalog
+from scraper.archive.layout import Archive
 from scraper.capture.fetch import Fetcher
 from scraper.capture.warc import Stored, WarcFile, read_responses
 from scraper.config import Settings
@@ -86,7 +87,7 @@ def _expected(article: Article, source: str) -> dict[str, object]:
 
 
 def _from_archive(url: str, site: Site, settings: Settings) -> tuple[Exchange, str] | None:
-    path = settings.out / "catalog.sqlite"
+    path = Archive(settings.out).catalog
     if not path.is_file():
         return None
     with Catalog(path) as catalog:
