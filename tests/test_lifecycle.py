@@ -51,7 +51,9 @@ def test_run_check_reclean_export_check(tmp_path: Path, monkeypatch: pytest.Monk
         assert world.run()[0].returncode == 0
         # the site adds a box to its pages: four new articles carry it
         for n in range(4):
-            world.add_to_feed(kremlin, f"http://kremlin.ru/events/president/news/{70100 + n}", (headers, with_box(body, n)))
+            world.add_to_feed(
+                kremlin, f"http://kremlin.ru/events/president/news/{70100 + n}", (headers, with_box(body, n))
+            )
         done, report = world.run()
         assert done.returncode == 0, done.stderr
         assert report["sites"]["kremlin"]["extracted"] == 4
@@ -62,7 +64,9 @@ def test_run_check_reclean_export_check(tmp_path: Path, monkeypatch: pytest.Monk
     assert code == 1 and "repeated" in said, said
 
     # the adapter learns the box, as a new layout would
-    fixed = replace(kremlin.layouts[-1], version="lifecycle", drop_lines=(*kremlin.layouts[-1].drop_lines, re.escape(LEAK)))
+    fixed = replace(
+        kremlin.layouts[-1], version="lifecycle", drop_lines=(*kremlin.layouts[-1].drop_lines, re.escape(LEAK))
+    )
     patched = replace(kremlin, layouts=(*kremlin.layouts[:-1], fixed))
     monkeypatch.setattr(scraper.sites, "SITES", tuple(patched if s.name == "kremlin" else s for s in SITES))
 
