@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from test_run import World, _key
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper.archive.cdx import IndexEntry, index_path, index_warc, read_index
+from scraper.archive.cdx import IndexEntry, index_all, index_path, index_warc, read_index
+from scraper.capture.warc import Original, WarcSink
+from scraper.models import Exchange
 from scraper.sites import SITES
 
 REVISIT_PROFILES = ("/revisit/server-not-modified", "/revisit/identical-payload-digest")
@@ -110,7 +114,9 @@ def test_the_index_lists_every_response_and_revisit_and_reads_them_back(archive:
     done = archive.scraper("index")
     assert done.returncode == 0, done.stderr
     warcs = archive.warcs()
-    assert len(warcs) == 2 * len(SITES)
+    # one file per site and UTC day: the second run continued the first run's (two, across midnight)
+    days = {re.search(r"-(\d{8})T\d{6}Z-", w.name)[1] for w in warcs}  # type: ignore[index]
+    assert len(warcs) == len(SITES) * len(days)
     profiles = set()
     for warc in warcs:
         index = index_path(warc)
@@ -169,6 +175,44 @@ def test_a_damaged_warc_fails_alone_and_an_open_one_is_left_for_later(tmp_path: 
     assert len(failed) == 1 and "broken.warc.gz" in failed[0]
     assert index_path(good).is_file() and not index_path(writing).exists()
     assert any(line.startswith("skipped:") and writing.name in line for line in done.stderr.splitlines())
+
+
+def test_a_grown_warc_is_indexed_again_whole(tmp_path: Path) -> None:
+    """A later run continues a WARC (same UTC day): its one index is rewritten, listing every record."""
+    when = datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+    def sink(hours: int) -> WarcSink:
+        return WarcSink(
+            tmp_path / "warc", tmp_path, "rbc", 10**9, {"software": "test"}, lambda: when + timedelta(hours=hours)
+        )
+
+    with sink(0) as first:
+        one = first.current().write_exchange(page("https://www.rbc.ru/a/1", when), {})
+        first.current().write_exchange(page("https://www.rbc.ru/a/2", when), {})
+    (warc,) = first.paths
+    assert [(i.written, i.entries) for i in index_all([warc])] == [(True, 2)]
+    before = index_path(warc).read_text(encoding="utf-8").splitlines()
+    earlier = warc.stat().st_mtime - 3600  # the first run ended an hour ago (and its index with it)
+    for path in (warc, index_path(warc)):
+        os.utime(path, (earlier, earlier))
+    with sink(1) as second:
+        later = when + timedelta(hours=1)
+        second.current().write_exchange(page("https://www.rbc.ru/a/3", later), {})
+        second.current().write_revisit(page("https://www.rbc.ru/a/1", later, 304), Original(one.record_id, "", ""), {})
+    assert second.paths == [warc]
+    assert [(i.written, i.entries, i.problem) for i in index_all([warc])] == [(True, 4, None)]
+    assert list((tmp_path / "warc").glob("*.cdxj")) == [index_path(warc)]
+    after = index_path(warc).read_text(encoding="utf-8").splitlines()
+    assert set(before) < set(after) and len(after) == 4
+    assert sorted(e.offset for e in read_index(index_path(warc))) == [r.offset for r in records(warc)]
+
+
+def page(url: str, when: datetime, status: int = 200) -> Exchange:
+    return Exchange(
+        url=url, started_at=when, method="GET", request_headers=(), http_version="HTTP/1.1", status=status,
+        reason="OK", response_headers=(("Content-Type", "text/html"),),
+        raw_body=b"<p>text</p>" if status == 200 else b"",
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("path", ["missing.warc.gz", "run.toml"])

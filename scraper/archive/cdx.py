@@ -4,7 +4,9 @@
 ``response`` and ``revisit`` record (SURT key, 14-digit timestamp, JSON with url, mime, status,
 digest, length, offset, filename), the format pywb and other replay tools read. The filename is
 the WARC's own name, so the index stays valid wherever the folder is moved. An index is rewritten
-atomically, and only when its WARC changed after it was indexed.
+atomically, and only when its WARC changed after it was indexed (a file a later run continued is
+indexed again, whole). A WARC that does not end with a whole record (a torn tail) is not indexed:
+its problem names the offset where the torn record starts.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from scraper.capture.warc import torn_tail
 from scraper.errors import ArchiveError, UsageError
 
 INDEX_SUFFIX = ".cdxj"
@@ -73,6 +76,13 @@ def index_warc(path: Path) -> Path:
         raise UsageError(f"{path}: no such WARC file")
     index = index_path(path)
     temp = index.with_name(f".{index.name}.{os.getpid()}.tmp")
+    # cdxj-indexer reads a cut record without a word, and would list it with the length left
+    try:
+        torn = torn_tail(path)
+    except OSError as exc:
+        raise ArchiveError(f"{path}: cannot index: {exc.strerror or exc}") from exc
+    if torn is not None:
+        raise ArchiveError(f"{path}: not indexed: {torn.reason}")
     try:
         # imported here, not at the top: it pulls in pyamf and pkg_resources, a third of the start-up
         # of every command, and only indexing needs it

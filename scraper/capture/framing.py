@@ -1,6 +1,7 @@
 """The records of a gzip WARC file found from its gzip framing alone, without warcio: spans of
-whole records for re-cleaning one file in several processes, and where the complete gzip members
-of a torn file end. A record this cannot vouch for is left to warcio (``warc.py``) to read.
+whole records for re-cleaning one file in several processes, and whether a file ends with a whole
+record (read from its end, so that a large file costs no more than a small one). A record this
+cannot vouch for is left to warcio (the ``warc`` package) to read.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,7 @@ def spans(path: Path, responses: int) -> Iterator[Span]:
 
 
 _MAGIC = b"\x1f\x8b\x08"  # how a gzip member starts: ID1, ID2, deflate
+_MAGIC_AT = re.compile(re.escape(_MAGIC))
 _SCAN_BLOCK, _HEAD = 1 << 20, 1 << 14  # bytes searched at a time; the most of a record read for its header
 
 
@@ -122,25 +123,46 @@ _LENGTH = re.compile(rb"\r\n(?i:content-length):[ \t]*(\d+)[ \t]*\r\n")
 _TYPE, _URI = _field(b"warc-type"), _field(b"warc-target-uri")
 
 
-def end_of_complete_members(fh: BinaryIO) -> int:
-    """Where the last gzip member that inflates completely ends (0 if none does)."""
-    good = offset = 0
-    inflater = zlib.decompressobj(31)
+def end_of_whole_records(fd: int, size: int) -> int:
+    """Where the whole records of a gzip WARC file of ``size`` bytes end, judged from its end: the
+    size when its last gzip member holds a whole WARC record, else where the torn part begins
+    (the last member's start, or the end of the last whole member before bytes that are none).
+    Reads the last member only, found from the end as ``_members`` finds members from the start."""
+    for offset in _magic_backwards(fd, size):
+        record = _record_at(fd, offset)
+        if record is None:
+            continue  # magic bytes inside compressed data
+        end = _member_end(fd, offset, record[0])
+        return offset if end is None else end
+    return 0
+
+
+def _magic_backwards(fd: int, size: int) -> Iterator[int]:
+    stop = size
+    while stop > 0:
+        start = max(stop - _SCAN_BLOCK, 0)
+        # read a little past ``stop``: magic bytes that straddle it start in this block
+        block = os.pread(fd, stop - start + len(_MAGIC) - 1, start)
+        found = [start + m.start() for m in _MAGIC_AT.finditer(block)]
+        yield from reversed([at for at in found if at < stop])
+        stop = start
+
+
+def _member_end(fd: int, offset: int, record_size: int) -> int | None:
+    """Where the gzip member at ``offset`` ends, if it inflates completely (its CRC and length
+    checked by zlib) to at least the record it starts with; None if it is cut short or damaged.
+    A member holding several records (a file not compressed record by record) passes too."""
+    inflater, read, out = zlib.decompressobj(31), offset, 0
     data = b""
-    while True:
-        if not data:
-            data = fh.read(1 << 16)
+    try:
+        while not inflater.eof:
             if not data:
-                return good
-        try:
-            inflater.decompress(data, 1 << 20)  # the output is not needed, only where members end
-        except zlib.error:
-            return good
-        if inflater.eof:
-            rest = inflater.unused_data
-            offset += len(data) - len(rest)
-            good, data, inflater = offset, rest, zlib.decompressobj(31)
-        else:
-            tail = inflater.unconsumed_tail
-            offset += len(data) - len(tail)
-            data = tail
+                data = os.pread(fd, 1 << 16, read)
+                read += len(data)
+                if not data:
+                    return None
+            out += len(inflater.decompress(data, 1 << 20))  # the output is counted, not kept
+            data = inflater.unconsumed_tail
+    except zlib.error:
+        return None
+    return read - len(inflater.unused_data) if out >= record_size else None

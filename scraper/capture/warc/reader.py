@@ -1,0 +1,172 @@
+"""Reading WARC files back: ``read_responses`` streams the HTTP responses of a file, or of a
+``framing.Span`` of it, as ``Stored`` captures.
+
+A response is yielded only whole: one whose block is shorter than its Content-Length, whose gzip
+member does not inflate to its end, or whose digest fails is a ``ReadProblem`` at its offset
+instead, and so is any other record that is torn or damaged. Bytes after the last whole record
+(a torn tail) are a ``ReadProblem`` too. Reading goes on past a bad record where it can.
+Records whose writer cut the body on purpose (``WARC-Truncated``) are yielded, marked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from scraper.capture.framing import WHOLE, Span
+from scraper.capture.warc.records import Corrupt, Record, iterate
+from scraper.errors import UsageError
+from scraper.models import Capture, RecordRef
+
+WARC_SUFFIXES = (".warc", ".warc.gz")
+TEXT_FIELD = "scraper-text"  # metadata field: where the text of this capture is written
+_FIELDS_MAX = 65536  # of a metadata record's payload, read for its fields
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the date of a response that has none
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    capture: Capture
+    ref: RecordRef
+    text_stem: str | None  # from the metadata record: where the capture's text goes
+    truncated: str | None = None  # the record's WARC-Truncated reason
+    ordinal: int = 0  # its place among the HTTP response records of the file, from 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReadProblem:
+    path: str
+    offset: int
+    reason: str
+
+
+def is_warc(path: Path) -> bool:
+    return path.name.endswith(WARC_SUFFIXES)
+
+
+def find_warcs(paths: Iterable[Path]) -> list[Path]:
+    """WARC files named, or found under folders named; a missing path is a UsageError."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and is_warc(p))
+        elif path.is_file() and is_warc(path):
+            found.append(path)
+        elif path.exists():
+            raise UsageError(f"{path}: not a WARC file (.warc or .warc.gz)")
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    return found
+
+
+def read_responses(path: Path, relative_name: str, max_body: int, span: Span = WHOLE) -> Iterator[Stored | ReadProblem]:
+    """Every whole response record with an HTTP payload, in file order, bodies decoded and capped;
+    with a span, those of its records only (a span from ``spans``, or any cut at a record's start)."""
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        yield ReadProblem(str(path), span.start, exc.strerror or str(exc))
+        return
+    with fh:
+        stop = os.fstat(fh.fileno()).st_size if span.stop is None else span.stop
+        fh.seek(span.start)
+        yield from _iterate(_Bounded(fh, span.start, stop), path, relative_name, max_body, span)
+
+
+class _Bounded:
+    """A file read from ``start`` up to ``stop`` only: warcio takes the span's end for the end of
+    the file, and its offsets stay those of the file (it asks ``tell`` where it began)."""
+
+    def __init__(self, fh: BinaryIO, start: int, stop: int) -> None:
+        self._fh, self._pos, self.stop = fh, start, stop
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        left = max(self.stop - self._pos, 0)
+        data = self._fh.read(left if size < 0 else min(size, left))
+        self._pos += len(data)
+        return data
+
+
+def _iterate(fh: _Bounded, path: Path, relative_name: str, max_body: int, span: Span) -> Iterator[Stored | ReadProblem]:
+    held: Stored | None = None  # a response waits for the metadata record that says where its text goes
+    ordinal = span.first  # every HTTP response counts, a damaged one too, as ``spans`` counts them
+    end = span.start  # where the whole records read so far end
+    try:
+        for record in iterate(fh, {"response": max_body, "metadata": _FIELDS_MAX}):
+            end = record.end
+            response = record.rec_type == "response" and record.http is not None
+            if problem := _problem(record):
+                yield ReadProblem(str(path), record.offset, problem)
+            elif response:
+                yield from (held,) if held is not None else ()
+                held = _stored(record, relative_name, ordinal)
+            elif record.rec_type == "metadata" and held is not None and _concurrent(record, held):
+                yield replace(held, text_stem=_parse_fields(record.body).get(TEXT_FIELD))
+                held = None
+            ordinal += response
+    except Corrupt as exc:
+        yield from (held,) if held is not None else ()
+        rest = "rest of file skipped" if span.stop is None else f"skipped up to offset {span.stop}"
+        yield ReadProblem(str(path), end, f"corrupt record, {rest}: {exc}")
+        return
+    # a response whose metadata record is torn is whole itself: yielded, its text's place unsaid
+    yield from (held,) if held is not None else ()
+    if end < fh.stop:
+        where = "file" if span.stop is None else "span"
+        yield ReadProblem(str(path), end, f"torn record at the end of the {where} ({fh.stop - end} bytes) skipped")
+
+
+def _problem(record: Record) -> str | None:
+    if record.torn:
+        return f"torn {record.rec_type or 'WARC'} record skipped: {record.torn}"
+    if not record.rec_type:
+        return "not a WARC record"
+    if record.problems:
+        return f"corrupt or truncated {record.rec_type} record: " + "; ".join(record.problems)
+    if record.http is not None and record.status is None:
+        return f"response record with no HTTP status: {record.http.line!r}"
+    if record.http is not None and _parse_date(record.header("WARC-Date")) is None:
+        return f"response record with a WARC-Date that is no date: {record.header('WARC-Date')!r}"
+    return None
+
+
+def _concurrent(record: Record, held: Stored) -> bool:
+    return record.header("WARC-Concurrent-To") == held.ref.record_id
+
+
+def _stored(record: Record, relative_name: str, ordinal: int) -> Stored:
+    capture = Capture(
+        url=record.header("WARC-Target-URI") or "",
+        fetched_at=_parse_date(record.header("WARC-Date")) or _EPOCH,
+        status=record.status or 0,
+        headers=record.http.headers if record.http is not None else (),
+        body=record.body,
+        record_id=record.header("WARC-Record-ID"),
+    )
+    ref = RecordRef(relative_name, capture.record_id or "", record.offset, record.header("WARC-Payload-Digest"))
+    return Stored(capture, ref, None, record.header("WARC-Truncated"), ordinal)
+
+
+def _parse_fields(data: bytes) -> dict[str, str]:
+    out = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return _EPOCH
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None

@@ -1,0 +1,182 @@
+"""The one module that imports warcio: records made into bytes for the writer, and records read
+back for the reader and the checker, each with what is wrong with it.
+
+warcio reads a gzip member cut short without a word, and skips its digest check when a block
+ends before its Content-Length, so a torn record would read as a whole one with a shorter body.
+Here every record is read to its end and judged as it goes (``Record.torn``): its block must be
+as long as its Content-Length says and, in a gzip file, its member must inflate to its end. That
+costs nothing more than reading the record, which warcio does anyway.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any, Protocol
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+Headers = tuple[tuple[str, str], ...]
+
+# what warcio raises on torn or corrupt input, beyond its own ArchiveLoadFailed
+_RAISED = (
+    ArchiveLoadFailed,
+    OSError,
+    EOFError,
+    ValueError,
+    AttributeError,
+    TypeError,
+    IndexError,
+    KeyError,
+    zlib.error,
+)
+
+
+class Corrupt(Exception):
+    """warcio cannot read on from here: a record it cannot parse, or gzip framing it rejects."""
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def tell(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HttpHead:
+    """The HTTP status or request line and headers of a record."""
+
+    line: str  # "200 OK", or "GET /path HTTP/1.1" for a request
+    headers: Headers
+    protocol: str = ""  # a response's HTTP version
+    request: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """A record serialized (uncompressed), with the fields a caller refers to later."""
+
+    data: bytes
+    record_id: str
+    date: str
+    payload_digest: str | None
+
+
+class Serializer:
+    """Records made into WARC/1.1 bytes, digests computed by warcio; the caller compresses them."""
+
+    def __init__(self) -> None:
+        self._buffer = BytesIO()
+        self._writer = WARCWriter(self._buffer, gzip=False, warc_version="WARC/1.1")
+
+    def warcinfo(self, filename: str, fields: Mapping[str, str]) -> Built:
+        return self._built(self._writer.create_warcinfo_record(filename, dict(fields)))
+
+    def record(
+        self, url: str, rec_type: str, head: HttpHead | None, warc_headers: Mapping[str, str],
+        payload: bytes | None = None, content_type: str = "",
+    ) -> Built:  # fmt: skip
+        record = self._writer.create_warc_record(
+            url,
+            rec_type,
+            payload=None if payload is None else BytesIO(payload),
+            length=None if payload is None else len(payload),
+            warc_content_type=content_type,
+            warc_headers_dict=dict(warc_headers),
+            http_headers=None if head is None else _status_and_headers(head),
+        )
+        return self._built(record)
+
+    def _built(self, record: Any) -> Built:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.write_record(record)
+        headers = record.rec_headers
+        return Built(
+            self._buffer.getvalue(),
+            headers.get_header("WARC-Record-ID"),
+            headers.get_header("WARC-Date"),
+            headers.get_header("WARC-Payload-Digest"),
+        )
+
+
+def _status_and_headers(head: HttpHead) -> StatusAndHeaders:
+    if head.request:
+        return StatusAndHeaders(head.line, list(head.headers), is_http_request=True)
+    return StatusAndHeaders(head.line, list(head.headers), protocol=head.protocol)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record read back: where it is, what it says, and what is wrong with it."""
+
+    offset: int
+    end: int  # where the next record starts: past this one's closing blank lines
+    rec_type: str  # "" when what is there is no WARC record
+    warc_headers: Any  # warcio's, read through ``header`` (copying them would cost more than the rest)
+    http: HttpHead | None  # a response's HTTP status line and headers, if it has them
+    body: bytes  # the payload's first bytes: as many as the caller asked for records of its type
+    problems: tuple[str, ...] = ()  # digest mismatches, in warcio's words
+    torn: str | None = None  # why the record is incomplete: the file (or span) ends inside it
+
+    def header(self, name: str) -> str | None:
+        value = self.warc_headers.get_header(name)
+        return None if value is None else str(value)
+
+    @property
+    def status(self) -> int | None:
+        """The HTTP status of a response: None if it has no HTTP headers, or no number there."""
+        code = self.http.line.split(" ", 1)[0] if self.http is not None else ""
+        return int(code) if code.isdigit() else None
+
+
+def iterate(fh: Readable, bodies: Mapping[str, int]) -> Generator[Record, None, None]:
+    """Every record from the reading position on, each read to its end and its digests checked;
+    ``bodies`` says how much of the payload to keep, by record type. Raises ``Corrupt`` where
+    warcio cannot go on."""
+    # check_digests=True records digest failures on the record instead of raising, so one bad
+    # record is reported and the records after it are still read
+    records = ArchiveIterator(fh, check_digests=True)
+    try:
+        for record in records:
+            wanted = bodies.get(record.rec_type or "", 0)
+            # the payload is read before the record's offset is asked for: that reads it to its end
+            body = record.content_stream().read(wanted) if wanted else b""
+            records.read_to_end(record)
+            yield _record(records, record, body)
+    except _RAISED as exc:
+        raise Corrupt(str(exc) or type(exc).__name__) from exc
+
+
+def _record(records: Any, record: Any, body: bytes) -> Record:
+    http = record.http_headers if record.rec_type == "response" else None
+    return Record(
+        offset=records.get_record_offset(),
+        end=records.offset,
+        rec_type=(record.rec_type or "") if record.format == "warc" else "",
+        warc_headers=record.rec_headers,
+        http=None if http is None else HttpHead(http.statusline, tuple(http.headers), http.protocol),
+        body=body,
+        problems=tuple(record.digest_checker.problems),
+        torn=_torn(records, record),
+    )
+
+
+def _torn(records: Any, record: Any) -> str | None:
+    if record.format == "warc" and not (record.rec_headers.get_header("Content-Length") or "").isdigit():
+        # warcio reads such a record to the end of the input, or takes it for an empty one
+        return "its header is cut short (no Content-Length, or no number there)"
+    short = getattr(record.raw_stream, "limit", 0)  # what its Content-Length promised and the input lacked
+    if short:
+        return f"its block is {short} bytes short of its Content-Length"
+    inflater = records.reader.decompressor
+    # a member that goes on into the next record (one member for the whole file) is read on by
+    # warcio, which says what it thinks of that; a member that ends with the input is torn
+    if inflater is not None and not inflater.eof and not records.next_line:
+        return "its gzip member is cut short"
+    return None
