@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from scraper.archive.layout import open_marker
 from scraper.capture.warc import torn_tail
 from scraper.errors import ArchiveError, UsageError
 
@@ -59,7 +60,7 @@ def index_path(warc: Path) -> Path:
 
 def is_open(warc: Path) -> bool:
     """A run marks the WARC it writes with ``<name>.open`` until the file is closed."""
-    return warc.with_name(warc.name + ".open").exists()
+    return open_marker(warc).exists()
 
 
 def is_current(warc: Path) -> bool:

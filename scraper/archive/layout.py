@@ -74,10 +74,6 @@ class Archive:
     def lock(self) -> Path:
         return self.root / ".scraper.lock"
 
-    def open_marker(self, warc: Path) -> Path:
-        """Beside a WARC while it is written; one left behind names a file a killed run left open."""
-        return warc.with_name(warc.name + ".open")
-
     def has_catalog(self) -> bool:
         return self.catalog.is_file()
 
@@ -120,6 +116,11 @@ class Archive:
         if not isinstance(meta, dict):
             raise ArchiveError(f"{json_relative}: not a JSON object")
         return TextPair(text, meta)
+
+
+def open_marker(warc: Path) -> Path:
+    """Beside a WARC while it is written; one left behind names a file a killed run left open."""
+    return warc.with_name(warc.name + ".open")
 
 
 def text_file(stem: Path) -> Path:

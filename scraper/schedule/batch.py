@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scraper.archive.cdx import index_all
-from scraper.archive.layout import Archive
+from scraper.archive.layout import Archive, open_marker
 from scraper.capture.warc import WarcFile, new_warc_path
 from scraper.config import Settings
 from scraper.errors import ArchiveError
@@ -41,7 +41,7 @@ class _LazyWarc:
 
     def __call__(self) -> WarcFile:
         if self.file is None:
-            marker = self._archive.open_marker(self.path)
+            marker = open_marker(self.path)
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.touch()  # removed on a clean close: one left behind names a file to repair
             self.file = WarcFile(self.path, self._archive.relative(self.path))
@@ -51,7 +51,7 @@ class _LazyWarc:
     def close(self) -> None:
         if self.file is not None:
             self.file.close()
-            self._archive.open_marker(self.path).unlink(missing_ok=True)
+            open_marker(self.path).unlink(missing_ok=True)
 
 
 def fetch_batch(

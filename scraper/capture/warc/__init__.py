@@ -19,7 +19,6 @@ own share of one file.
 from scraper.capture.warc.checker import RecordCheck, check_records, record_at, torn_tail
 from scraper.capture.warc.reader import (
     TEXT_FIELD,
-    WARC_SUFFIXES,
     ReadProblem,
     Stored,
     find_warcs,
@@ -40,7 +39,6 @@ __all__ = [
     "REVISIT_IDENTICAL",
     "REVISIT_NOT_MODIFIED",
     "TEXT_FIELD",
-    "WARC_SUFFIXES",
     "Original",
     "ReadProblem",
     "RecordCheck",

@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from scraper.archive.layout import WARC_SUFFIXES
 from scraper.capture.framing import WHOLE, Span
 from scraper.capture.warc.records import Corrupt, Record, iterate
 from scraper.errors import UsageError
 from scraper.models import Capture, RecordRef
 
-WARC_SUFFIXES = (".warc", ".warc.gz")
 TEXT_FIELD = "scraper-text"  # metadata field: where the text of this capture is written
 _FIELDS_MAX = 65536  # of a metadata record's payload, read for its fields
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the date of a response that has none
@@ -112,15 +112,24 @@ def _iterate(fh: _Bounded, path: Path, relative_name: str, max_body: int, span: 
                 held = None
             ordinal += response
     except Corrupt as exc:
-        yield from (held,) if held is not None else ()
+        yield from _unsaid(path, held)
         rest = "rest of file skipped" if span.stop is None else f"skipped up to offset {span.stop}"
         yield ReadProblem(str(path), end, f"corrupt record, {rest}: {exc}")
         return
-    # a response whose metadata record is torn is whole itself: yielded, its text's place unsaid
-    yield from (held,) if held is not None else ()
     if end < fh.stop:
+        yield from _unsaid(path, held)
         where = "file" if span.stop is None else "span"
         yield ReadProblem(str(path), end, f"torn record at the end of the {where} ({fh.stop - end} bytes) skipped")
+    elif held is not None:
+        yield held
+
+
+def _unsaid(path: Path, held: Stored | None) -> Iterator[ReadProblem]:
+    """A whole response followed by torn records: those may be its metadata record, which says
+    where its text goes, so it gives no text rather than one under a name it never had."""
+    if held is not None:
+        why = "response record skipped: the records after it are torn, so where its text goes is unknown"
+        yield ReadProblem(str(path), held.ref.offset, why)
 
 
 def _problem(record: Record) -> str | None:

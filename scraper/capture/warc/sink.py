@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from glob import escape
 from pathlib import Path
 
+from scraper.archive.layout import open_marker
 from scraper.capture.warc.checker import check_records, torn_tail
 from scraper.capture.warc.reader import ReadProblem
 from scraper.capture.warc.writer import WarcFile
@@ -72,8 +73,8 @@ class WarcSink:
         path = None if self.paths else _continuable(self._folder, self._prefix, now, self._max)
         appending = path is not None
         path = path or new_warc_path(self._folder, self._prefix, now)
-        _marker(path).parent.mkdir(parents=True, exist_ok=True)
-        _marker(path).touch()  # removed on a clean close: one left behind names a file to check
+        open_marker(path).parent.mkdir(parents=True, exist_ok=True)
+        open_marker(path).touch()  # removed on a clean close: one left behind names a file to check
         file = WarcFile(path, Path(os.path.relpath(path, self._relative_to)).as_posix(), append=appending)
         file.write_warcinfo(self._info)
         self.paths.append(path)
@@ -82,7 +83,7 @@ class WarcSink:
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
-            _marker(self._file.path).unlink(missing_ok=True)
+            open_marker(self._file.path).unlink(missing_ok=True)
             self._file = None
 
 
@@ -92,7 +93,7 @@ def _continuable(folder: Path, prefix: str, now: datetime, max_bytes: int) -> Pa
     if not named:
         return None
     day, path = max(named, key=lambda found: found[1].name)  # the timestamp and serial sort by name
-    if day != now.astimezone(UTC).strftime("%Y%m%d") or _marker(path).exists():
+    if day != now.astimezone(UTC).strftime("%Y%m%d") or open_marker(path).exists():
         return None
     try:
         info = path.lstat()  # a symlink is not followed: it may lead anywhere
@@ -105,10 +106,6 @@ def _continuable(folder: Path, prefix: str, now: datetime, max_bytes: int) -> Pa
 
 def _dated(path: Path, prefix: str) -> re.Match[str] | None:
     return _NAME.fullmatch(path.name, len(prefix))
-
-
-def _marker(path: Path) -> Path:
-    return path.with_name(path.name + ".open")
 
 
 def repair_unclosed(folder: Path) -> list[str]:
