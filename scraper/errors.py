@@ -3,12 +3,16 @@
     ScraperError
      ├── ConfigError        bad config file, key or value (exit code 2)
      ├── UsageError         bad command-line input: missing file, non-http URL (exit code 2)
-     ├── FetchError         one URL could not be fetched (recorded, the run goes on)
-     ├── ArchiveError       a WARC could not be written or read
-     ├── StoreError         a text or JSON file could not be written
+     ├── ArchiveError       the archive cannot be written or read: a WARC, an index, a path outside it
+     │    ├── CatalogError  the catalog cannot be opened or written, or is of a newer version
+     │    └── StoreError    a text or JSON file cannot be written
+     ├── SnapshotError      a page cannot be had, or gives no article to save as a fixture
      └── WorkerError        a worker process died under a task (that task fails, the run goes on)
 
-Only ``cli.py`` turns these into exit codes; every other module raises or records them.
+A failure of one URL (a fetch, an extraction) is no exception: it is an ``Outcome`` with its
+reason, recorded against that URL. Only the CLI turns these errors into exit codes; every other
+module raises them or records them. (``capture.warc.records.Corrupt`` stays inside the WARC reader,
+which reports it as a ``ReadProblem``.)
 """
 
 
@@ -24,15 +28,19 @@ class UsageError(ScraperError):
     pass
 
 
-class FetchError(ScraperError):
-    pass
-
-
 class ArchiveError(ScraperError):
     pass
 
 
-class StoreError(ScraperError):
+class CatalogError(ArchiveError):
+    pass
+
+
+class StoreError(ArchiveError):
+    pass
+
+
+class SnapshotError(ScraperError):
     pass
 
 

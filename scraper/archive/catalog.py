@@ -33,7 +33,7 @@ from scraper.archive.schema import (
     QualityRow,
     SiteStatus,
 )
-from scraper.errors import ScraperError
+from scraper.errors import CatalogError
 
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 _BUSY_TIMEOUT_S = 30.0  # another process (a status reader, a second run) may hold the write lock briefly
@@ -44,10 +44,6 @@ _MAX_DELAY = timedelta(days=30)  # doubling stops here: a long-failing URL is st
 
 # Needs work now: not done, not given up, under the attempt limit, and not waiting for a retry time.
 _DUE = "gave_up = 0 AND text_path IS NULL AND failures < ? AND (next_retry_at IS NULL OR next_retry_at <= ?)"
-
-
-class CatalogError(ScraperError):
-    """The catalog cannot be opened or written, or was written by a newer version of the scraper."""
 
 
 def migrate(db: sqlite3.Connection) -> int:

@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive
 from scraper.archive.schema import ArticleRow
-from scraper.errors import UsageError
+from scraper.errors import ArchiveError, UsageError
 from scraper.sites import SITES
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -93,16 +93,12 @@ def article_rows(root: Path, articles: Iterable[ArticleRow], tally: _Tally | Non
             tally.without_text += 1
             continue
         try:
-            meta = json.loads((root / article.json_path).read_text(encoding="utf-8"))
-            text = (root / article.text_path).read_text(encoding="utf-8")
-        except (OSError, ValueError) as exc:
-            tally.problems.append(f"{article.url}: {getattr(exc, 'strerror', None) or exc}")
-            continue
-        if not isinstance(meta, dict):
-            tally.problems.append(f"{article.url}: {article.json_path} does not hold a JSON object")
+            pair = Archive(root).read_pair(article.json_path)
+        except ArchiveError as exc:
+            tally.problems.append(f"{article.url}: {exc}")
             continue
         tally.rows += 1
-        yield {**meta, "text": text}
+        yield {**pair.meta, "text": pair.text}
 
 
 def _write_file(fmt: str, rows: Iterator[Row], path: Path) -> None:

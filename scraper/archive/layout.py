@@ -104,17 +104,28 @@ class Archive:
             return None
         return self.root / said
 
+    def read_meta(self, json_relative: str) -> dict[str, Any]:
+        """A text's JSON (named relative to the root), which must be an object."""
+        try:
+            meta = json.loads(self.inside(json_relative).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            raise ArchiveError(f"{json_relative}: cannot read: {why}") from exc
+        if not isinstance(meta, dict):
+            raise ArchiveError(f"{json_relative}: not a JSON object")
+        return meta
+
     def read_pair(self, json_relative: str) -> TextPair:
         """The one reader of a text and its JSON: the JSON named (relative to the root), and the
         text file beside it."""
-        meta_path = self.inside(json_relative)
+        meta = self.read_meta(json_relative)
+        text_path = text_file(self.inside(json_relative).with_suffix(""))
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            text = text_file(meta_path.with_suffix("")).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise ArchiveError(f"{json_relative}: cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
-        if not isinstance(meta, dict):
-            raise ArchiveError(f"{json_relative}: not a JSON object")
+            text = text_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ArchiveError(
+                f"{self.relative(text_path)}: cannot read: {getattr(exc, 'strerror', None) or exc}"
+            ) from exc
         return TextPair(text, meta)
 
 

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from scraper.archive.cdx import Indexed, index_all
-from scraper.capture.warc import find_warcs
+from scraper.archive.layout import Archive
+from scraper.capture.warc import REVISIT_NOT_MODIFIED, find_warcs, same_profile
 from scraper.errors import UsageError
 
 COLLECTION = "archive"
 HOST = "127.0.0.1"  # replay is for the person at this machine; never on a public interface
-NOT_MODIFIED_PROFILE = "/revisit/server-not-modified"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ def prepare(root: Path) -> ReplaySetup:
     """Index what is not indexed yet and write pywb's config; the archive itself is not touched."""
     if importlib.util.find_spec("pywb") is None:
         raise UsageError("replay needs pywb: pip install 'scraper[replay]'")
-    warcs = root / "warc"
+    warcs = Archive(root).warcs
     if not warcs.is_dir():
         raise UsageError(f"{root}: no warc/ folder: nothing archived here yet")
     indexed = tuple(index_all(find_warcs([warcs])))
@@ -110,8 +110,8 @@ def _resolving(plain: Callable[..., tuple[Any, Any]]) -> Callable[..., tuple[Any
 
 
 def _not_modified(record: Any) -> bool:
-    profile = record.rec_headers.get_header("WARC-Profile") or ""
-    return bool(record.rec_type == "revisit" and profile.endswith(NOT_MODIFIED_PROFILE))
+    profile = record.rec_headers.get_header("WARC-Profile")
+    return bool(record.rec_type == "revisit" and same_profile(profile, REVISIT_NOT_MODIFIED))
 
 
 def _original(loader: Any, revisit: Any, failed_files: list[str], cdx_loader: Any) -> Any:

@@ -10,14 +10,15 @@ every archived article must point at such a record, and a finished one at its te
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scraper.archive.catalog import Catalog, CatalogError
+from scraper.archive.catalog import Catalog
+from scraper.archive.layout import Archive
 from scraper.capture.warc import ReadProblem, check_records, is_warc, record_at
+from scraper.errors import ArchiveError, CatalogError
 
 OnProblem = Callable[[str], None]
 
@@ -47,10 +48,10 @@ def verify(path: Path, on_problem: OnProblem) -> Summary:
         _check_warc(warc, summary, problem)
     root = _archive_root(path)
     if root is not None:
-        for meta in sorted((root / "text").rglob("*.json")):
+        for meta in sorted(Archive(root).texts.rglob("*.json")):
             summary.texts += 1
             _check_text(meta, root, problem)
-        if (root / "catalog.sqlite").is_file():
+        if Archive(root).has_catalog():
             _check_catalog(root, summary, problem)
     return summary
 
@@ -107,10 +108,8 @@ def _check_pointer(root: Path, warc_file: str, offset: Any, record_id: str, dige
 
 def _check_text(meta: Path, root: Path, problem: OnProblem) -> None:
     try:
-        data = json.loads(meta.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-    except (OSError, ValueError) as exc:
+        data = Archive(root).read_meta(Archive(root).relative(meta))
+    except ArchiveError as exc:
         problem(f"{meta}: unreadable: {exc}")
         return
     why = _check_pointer(
@@ -130,7 +129,7 @@ def _check_text(meta: Path, root: Path, problem: OnProblem) -> None:
 
 
 def _check_catalog(root: Path, summary: Summary, problem: OnProblem) -> None:
-    where = root / "catalog.sqlite"
+    where = Archive(root).catalog
     try:
         with Catalog(where) as catalog:
             for row in catalog.articles():
@@ -150,8 +149,8 @@ def _check_row(root: Path, row: Any, problem: OnProblem, where: Path) -> None:
             problem(f"{said}: {name} is missing")
     if row.json_path and (found := _inside(root, row.json_path)) and found.is_file():
         try:
-            named = json.loads(found.read_text(encoding="utf-8")).get("warc_record_id")
-        except (OSError, ValueError, AttributeError):
+            named = Archive(root).read_meta(row.json_path).get("warc_record_id")
+        except ArchiveError:
             return  # the text check reports an unreadable JSON
         if named != row.warc_record_id:
             problem(f"{said}: the catalog names record {row.warc_record_id}, its JSON {named}")

@@ -22,6 +22,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from scraper.archive.cdx import IndexEntry, index_all, read_index
+from scraper.archive.layout import Archive
 from scraper.capture.warc import find_warcs
 from scraper.errors import ArchiveError, UsageError
 
@@ -55,7 +56,7 @@ def pack(root: Path, output: Path, title: str = "scraper archive") -> Packed:
         raise UsageError("pack needs the wacz package: pip install 'scraper[wacz]'")
     if output.suffix.lower() != ".wacz":
         raise UsageError(f"{output}: the package's name must end in .wacz")
-    warc_dir = root / "warc"
+    warc_dir = Archive(root).warcs
     if not warc_dir.is_dir():
         raise UsageError(f"{root}: no warc/ folder: nothing archived here yet")
     indexed = list(index_all(find_warcs([warc_dir])))
@@ -105,9 +106,9 @@ def _create(output: Path, warcs: list[Path], pages: list[Page], title: str) -> N
 
 def _pages(root: Path, entries: dict[tuple[str, int], IndexEntry]) -> Iterable[Page]:
     """One page per article JSON whose record is in the packed WARCs."""
-    text_dir = root / "text"
+    text_dir = Archive(root).texts
     for path in sorted(text_dir.rglob("*.json")) if text_dir.is_dir() else ():
-        meta = _meta(path)
+        meta = _meta(root, path)
         if not meta or not isinstance(meta.get("warc_file"), str) or not isinstance(meta.get("warc_offset"), int):
             continue
         entry = entries.get((Path(meta["warc_file"]).name, meta["warc_offset"]))
@@ -115,12 +116,12 @@ def _pages(root: Path, entries: dict[tuple[str, int], IndexEntry]) -> Iterable[P
             yield Page(entry.url, entry.timestamp, str(meta.get("title") or entry.url))
 
 
-def _meta(path: Path) -> dict[str, Any] | None:
+def _meta(root: Path, path: Path) -> dict[str, Any] | None:
+    archive = Archive(root)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return archive.read_meta(archive.relative(path))
+    except ArchiveError:
         return None  # not an article's metadata: nothing to list
-    return data if isinstance(data, dict) else None
 
 
 def _quiet(main: Any, args: list[str]) -> int:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from scraper.archive.layout import Archive
 from scraper.capture.warc import find_warcs
 
 # the commands import their backends when they run: every command starts without the others' libraries
@@ -38,7 +39,7 @@ def index(
 
     failed = written = current = 0
     with errors():
-        targets = paths or [load_settings(config, out=out_dir).out / "warc"]
+        targets = paths or [Archive(load_settings(config, out=out_dir).out).warcs]
         for done in cdx.index_all(find_warcs(targets), force=force):
             if done.problem and not done.skipped:
                 failed += 1

@@ -15,7 +15,7 @@ from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive
 from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, err, errors, out, with_connect_to
 from scraper.config import load_settings, parse_duration
-from scraper.errors import ConfigError, UsageError
+from scraper.errors import ConfigError, SnapshotError, UsageError
 from scraper.sites import GENERIC, Site, by_name, site_for
 from scraper.urls import check_http
 from scraper.watch.quality import CheckReport, check_run, pace
@@ -149,7 +149,7 @@ def snapshot(
 ) -> None:
     """Save a page (from the archive when the catalog has it, else fetched) as a test fixture:
     <fixtures>/<site>/<name>.warc.gz and the expected JSON of today's adapter, to review and commit."""
-    from scraper.watch.snapshot import SnapshotError, take_snapshot  # httpx: imported when the command runs
+    from scraper.watch.snapshot import take_snapshot  # httpx: imported when the command runs
 
     with errors():
         settings = with_connect_to(load_settings(config, out=out_dir), connect_to)

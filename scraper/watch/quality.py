@@ -16,7 +16,6 @@ only new texts), stores the verdicts and returns a ``CheckReport``.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -25,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from scraper.archive.catalog import Catalog
+from scraper.archive.layout import Archive
 from scraper.archive.schema import ArticleRow, QualityRow
+from scraper.errors import ArchiveError
 from scraper.sites import GENERIC, Site, by_name
 from scraper.watch.copies import Agreement, compare, decode_agreements, encode_agreements, find_copies
 from scraper.watch.verdict import (
@@ -260,13 +261,11 @@ def load_article(root: Path, row: ArticleRow) -> Loaded | None:
     if not row.text_path or not row.json_path or row.archived_at is None:
         return None
     try:
-        raw = (root / row.text_path).read_bytes()
-        meta = json.loads((root / row.json_path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        pair = Archive(root).read_pair(row.json_path)
+    except ArchiveError:
         return None
-    if not isinstance(meta, dict):  # valid JSON, but not an article's metadata
-        return None
-    title, _, body = raw.decode("utf-8", "replace").partition("\n\n")
+    meta = pair.meta
+    title, _, body = pair.text.partition("\n\n")
     offset = meta.get("warc_offset")
     return Loaded(
         canonical=row.canonical,
@@ -275,7 +274,7 @@ def load_article(root: Path, row: ArticleRow) -> Loaded | None:
         title=title.strip(),
         lines=tuple(line for line in body.split("\n") if line.strip()),
         fallback=bool(meta.get("adapter_fallback")),
-        text_sha256=str(meta.get("text_sha256") or hashlib.sha256(raw).hexdigest()),
+        text_sha256=str(meta.get("text_sha256") or hashlib.sha256(pair.text.encode("utf-8")).hexdigest()),
         warc_file=meta.get("warc_file") or row.warc_file,
         warc_offset=offset if isinstance(offset, int) else row.warc_offset,
         lead=meta.get("lead"),

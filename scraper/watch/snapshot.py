@@ -20,7 +20,7 @@ from scraper.archive.layout import Archive
 from scraper.capture.fetch import Fetcher
 from scraper.capture.warc import Stored, WarcFile, read_responses
 from scraper.config import Settings
-from scraper.errors import ScraperError, UsageError
+from scraper.errors import SnapshotError, UsageError
 from scraper.extract.process import process
 from scraper.models import Article, Capture, Exchange, Rejected
 from scraper.pipeline.capture import archive_exchange
@@ -31,10 +31,6 @@ from scraper.watch.copies import archived_responses
 _DROPPED_HEADERS = frozenset(
     ("content-encoding", "content-length", "transfer-encoding", "x-archive-orig-transfer-encoding")
 )
-
-
-class SnapshotError(ScraperError):
-    """The page could not be had, or gives no article to snapshot."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from scraper.capture.warc.writer import (
     Original,
     WarcFile,
     payload_digest,
+    same_profile,
     warc_date,
 )
 
@@ -53,6 +54,7 @@ __all__ = [
     "read_responses",
     "record_at",
     "repair_unclosed",
+    "same_profile",
     "torn_tail",
     "warc_date",
 ]

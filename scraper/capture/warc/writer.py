@@ -22,6 +22,14 @@ from scraper.models import Exchange, RecordRef
 _RENAMED = {"transfer-encoding": "X-Archive-Orig-Transfer-Encoding"}
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+def same_profile(found: str | None, profile: str) -> bool:
+    """Whether a record's WARC-Profile is ``profile``, in the words of any WARC version (1.0 names
+    the same profiles under /warc/1.0/)."""
+    return bool(found) and (found or "").rpartition("/revisit/")[2] == profile.rpartition("/revisit/")[2]
+
+
 # compressed here rather than by warcio, which uses level 9: three times the time of level 6 for
 # files about 1.5% smaller
 _GZIP_LEVEL = 6
