@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from scraper.archive.catalog import Catalog, CatalogError
+from scraper.archive.catalog import Catalog
 from scraper.archive.schema import SCHEMA_VERSION, ArticleRow, CaptureRow, FeedRow, SiteStatus
+from scraper.errors import CatalogError
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 22, 10, 15, tzinfo=UTC)
