@@ -13,29 +13,28 @@ then ``record_article`` (text written: done) or ``record_failure`` (retried with
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from scraper.archive.catalog_watch import WatchTables
 from scraper.archive.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
     ArticleRow,
     CaptureRow,
-    CheckRow,
     FeedRow,
-    QualityRow,
-    SiteStatus,
+    at,
+    dt,
+    ts,
 )
 from scraper.errors import CatalogError
 
-_STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 _BUSY_TIMEOUT_S = 30.0  # another process (a status reader, a second run) may hold the write lock briefly
 _CHUNK = 500  # canonicals per IN (...) query, far below SQLite's variable limit
 _PAGE = 1000  # rows per query while streaming articles(), so no lock is held between pages
@@ -58,7 +57,7 @@ def migrate(db: sqlite3.Connection) -> int:
     return found
 
 
-class Catalog:
+class Catalog(WatchTables):
     """One catalog file; safe to share between threads and to open from several processes at once."""
 
     def __init__(self, path: Path) -> None:
@@ -120,7 +119,7 @@ class Catalog:
         come and that have had fewer than ``max_attempts`` failures.
         """
         order = list(dict.fromkeys(canonical for canonical, _ in canonicals))
-        stamp = _ts(now)
+        stamp = ts(now)
         due: set[str] = set()
         with self.transaction():
             self._db.executemany(
@@ -142,13 +141,13 @@ class Catalog:
             self._give_up(site, max_attempts)
             rows = self._db.execute(
                 f"SELECT canonical, url FROM articles WHERE site = ? AND {_DUE} ORDER BY first_seen, canonical",
-                (site, max_attempts, _ts(now)),
+                (site, max_attempts, ts(now)),
             ).fetchall()
         return [(row[0], row[1]) for row in rows]
 
     def record_capture(self, row: CaptureRow) -> None:
         """Mark the article archived: call only after its WARC records are flushed."""
-        stamp = _ts(row.fetched_at)
+        stamp = ts(row.fetched_at)
         values = (row.canonical, row.url, row.site, stamp, stamp, row.http_status, row.etag, row.last_modified,
                   row.payload_digest, row.warc_file, row.warc_record_id, row.warc_offset, stamp)  # fmt: skip
         with self.transaction():
@@ -170,7 +169,7 @@ class Catalog:
                 """UPDATE articles SET text_path = ?, json_path = ?, text_sha256 = ?, next_retry_at = NULL,
                 extracted_at = ?, adapter = ? WHERE canonical = ? AND archived_at IS NOT NULL
                 RETURNING warc_record_id""",
-                (text_path, _json_path(text_path), text_sha256, _ts(extracted_at), adapter, canonical),
+                (text_path, _json_path(text_path), text_sha256, ts(extracted_at), adapter, canonical),
             ).fetchall()
             if not done:
                 raise CatalogError(f"{canonical}: a text recorded before its capture")
@@ -181,7 +180,7 @@ class Catalog:
     ) -> int:
         """A re-clean wrote the text of the capture in record ``record_id`` (``extracted_at`` None:
         with the same content as before). Returns the number of rows changed."""
-        when = _ts(extracted_at) if extracted_at else None
+        when = ts(extracted_at) if extracted_at else None
         with self.transaction():
             changed = self._db.execute(
                 """UPDATE articles SET text_path = ?, json_path = ?, text_sha256 = ?, adapter = ?,
@@ -196,7 +195,7 @@ class Catalog:
     def _text_of_capture(
         self, record_id: str, text_path: str, text_sha256: str, adapter: str, extracted_at: datetime | None
     ) -> int:
-        when = _ts(extracted_at) if extracted_at else None
+        when = ts(extracted_at) if extracted_at else None
         return int(
             self._db.execute(
                 """UPDATE captures SET text_path = ?, text_sha256 = ?, adapter = ?,
@@ -215,7 +214,7 @@ class Catalog:
             (canonical,),
         )
         return [
-            CaptureRow(**{**dict(zip(_CAPTURE_FIELDS, row, strict=True)), "fetched_at": _at(row[3])}) for row in rows
+            CaptureRow(**{**dict(zip(_CAPTURE_FIELDS, row, strict=True)), "fetched_at": at(row[3])}) for row in rows
         ]
 
     def record_failure(
@@ -227,7 +226,7 @@ class Catalog:
         Gives up at ``max_attempts`` failures (to_fetch and due_retries also give up on rows at the
         limit, if it is not passed here), or at once with ``give_up=True`` (a page that is no article).
         """
-        stamp = _ts(now)
+        stamp = ts(now)
         with self.transaction():
             self._db.execute(
                 "INSERT INTO articles (canonical, url, site, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -239,7 +238,7 @@ class Catalog:
                 (reason, canonical),
             ).fetchall()[0]
             stop = bool(gave_up) or give_up or (max_attempts is not None and failures >= max_attempts)
-            retry = None if stop else _ts(now + _delay(backoff, failures))
+            retry = None if stop else ts(now + _delay(backoff, failures))
             self._db.execute(
                 "UPDATE articles SET next_retry_at = ?, gave_up = ? WHERE canonical = ?", (retry, stop, canonical)
             )
@@ -281,51 +280,15 @@ class Catalog:
         rows = self._query(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?", (url,))
         if not rows:
             return None
-        return FeedRow(**{**dict(rows[0]), "warc_date": _dt(rows[0]["warc_date"])})
+        return FeedRow(**{**dict(rows[0]), "warc_date": dt(rows[0]["warc_date"])})
 
     def record_feed(self, row: FeedRow) -> None:
         """Remember a feed's last full response (not a revisit: revisits must refer to a full copy)."""
-        values = [_ts(v) if isinstance(v, datetime) else v for v in (getattr(row, f.name) for f in fields(FeedRow))]
+        values = [ts(v) if isinstance(v, datetime) else v for v in (getattr(row, f.name) for f in fields(FeedRow))]
         with self.transaction():
             self._db.execute(
                 f"INSERT OR REPLACE INTO feeds ({_FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values
             )
-
-    def start_run(self, now: datetime) -> int:
-        with self.transaction():
-            cursor = self._db.execute("INSERT INTO runs (started_at) VALUES (?)", (_ts(now),))
-        return int(cursor.lastrowid or 0)
-
-    def finish_run(self, run_id: int, now: datetime, status: str, report: Mapping[str, Any]) -> None:
-        """Store the run's report: ``{site: {figure: value}}``. A site's run counts as a success when
-        its entry says ``"status": "ok"`` or, having no status, reports no ``failed`` and no ``error``."""
-        text = json.dumps(report, ensure_ascii=False, sort_keys=True)
-        stamp = _ts(now)
-        with self.transaction():
-            self._db.execute(
-                "UPDATE runs SET finished_at = ?, status = ?, report = ? WHERE id = ?", (stamp, status, text, run_id)
-            )
-            for site, entry in report.items():
-                if isinstance(entry, Mapping):
-                    self._db.execute(
-                        """INSERT INTO site_runs (site, last_run_at, last_success_at) VALUES (?, ?, ?)
-                        ON CONFLICT (site) DO UPDATE SET last_run_at = excluded.last_run_at,
-                            last_success_at = COALESCE(excluded.last_success_at, last_success_at)""",
-                        (site, stamp, stamp if _site_ok(entry) else None),
-                    )
-
-    def status(self) -> list[SiteStatus]:
-        """Per site, sorted by name: texts held, last run, last success, failures pending, given up."""
-        rows = self._query(
-            """SELECT site, COALESCE(held, 0), last_run_at, last_success_at, COALESCE(pending, 0),
-                COALESCE(gave_up, 0)
-            FROM (SELECT site FROM articles UNION SELECT site FROM site_runs)
-            LEFT JOIN (SELECT site, COUNT(text_path) AS held, SUM(gave_up) AS gave_up,
-                SUM(text_path IS NULL AND gave_up = 0 AND failures > 0) AS pending FROM articles GROUP BY site)
-                USING (site)
-            LEFT JOIN site_runs USING (site) ORDER BY site"""
-        )
-        return [SiteStatus(row[0], row[1], _dt(row[2]), _dt(row[3]), row[4], row[5]) for row in rows]
 
     def articles(self, site: str | None = None, since: datetime | None = None) -> Iterator[ArticleRow]:
         """Archived articles (a capture recorded), by first capture; ``since`` bounds that time, inclusive.
@@ -336,7 +299,7 @@ class Catalog:
         if site is not None:
             where, params = f"{where} AND site = ?", [*params, site]
         if since is not None:
-            where, params = f"{where} AND archived_at >= ?", [*params, _ts(since)]
+            where, params = f"{where} AND archived_at >= ?", [*params, ts(since)]
         after: tuple[str, str] = ("", "")
         while True:
             rows = self._query(
@@ -349,43 +312,6 @@ class Catalog:
                 return
             after = (rows[-1]["archived_at"], rows[-1]["canonical"])
 
-    def quality_rows(self, site: str, since: datetime) -> dict[str, QualityRow]:
-        """The site's measured articles archived at or after ``since``, by canonical URL."""
-        rows = self._query(
-            f"SELECT {_QUALITY_COLUMNS} FROM quality_articles WHERE site = ? AND archived_at >= ?", (site, _ts(since))
-        )
-        return {row["canonical"]: _quality(row) for row in rows}
-
-    def record_quality(self, rows: Iterable[QualityRow]) -> None:
-        """Store (or replace) the measurements of articles, all in one transaction."""
-        values = [
-            (r.canonical, r.site, _ts(r.archived_at), r.text_sha256, r.chars, r.paragraphs, r.fallback, r.copies)
-            for r in rows
-        ]
-        with self.transaction():
-            self._db.executemany(
-                f"INSERT OR REPLACE INTO quality_articles ({_QUALITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values
-            )
-
-    def record_check(
-        self, site: str, *, checked_at: datetime, since: datetime, verdict: str, report: Mapping[str, Any]
-    ) -> None:
-        text = json.dumps(report, ensure_ascii=False, sort_keys=True)
-        with self.transaction():
-            self._db.execute(
-                "INSERT OR REPLACE INTO quality_checks (site, checked_at, since, verdict, report)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (site, _ts(checked_at), _ts(since), verdict, text),
-            )
-
-    def last_checks(self) -> list[CheckRow]:
-        """The latest check of each site, sorted by site."""
-        rows = self._query(
-            """SELECT site, checked_at, since, verdict, report FROM quality_checks AS q
-            WHERE checked_at = (SELECT MAX(checked_at) FROM quality_checks WHERE site = q.site) ORDER BY site"""
-        )
-        return [CheckRow(row[0], _at(row[1]), _at(row[2]), row[3], json.loads(row[4])) for row in rows]
-
     def _give_up(self, site: str, max_attempts: int) -> None:
         self._db.execute(
             "UPDATE articles SET gave_up = 1, next_retry_at = NULL"
@@ -396,30 +322,10 @@ class Catalog:
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:
-                return self._db.execute(sql, params).fetchall()
+                rows: list[sqlite3.Row] = self._db.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise CatalogError(f"{self.path}: {exc}") from exc
-
-    # --- read-only: when a site's articles came, for the quality watch's silence rule -----------
-    # (an article counts once its text is written: a capture whose extraction failed is no article)
-
-    def last_archived(self, site: str, before: datetime) -> datetime | None:
-        """The first capture of the site's latest article archived before ``before``; None: none was."""
-        rows = self._query(
-            "SELECT MAX(archived_at) FROM articles WHERE site = ? AND archived_at < ? AND text_path IS NOT NULL",
-            (site, _ts(before)),
-        )
-        return _dt(rows[0][0])
-
-    def archived_times(self, site: str, start: datetime, end: datetime) -> list[datetime]:
-        """The first captures of the site's articles archived from ``start`` to ``end`` (both inclusive),
-        oldest first: one column only, so two weeks of a busy site stay cheap."""
-        rows = self._query(
-            "SELECT archived_at FROM articles WHERE site = ? AND archived_at >= ? AND archived_at <= ?"
-            " AND text_path IS NOT NULL ORDER BY archived_at",
-            (site, _ts(start), _ts(end)),
-        )
-        return [_at(row[0]) for row in rows]
+        return rows
 
 
 _ARTICLE_COLUMNS = ", ".join(field.name for field in fields(ArticleRow))
@@ -433,50 +339,22 @@ _RECORD_CAPTURE = """INSERT INTO articles (canonical, url, site, first_seen, las
         archived_at = COALESCE(archived_at, excluded.archived_at)"""
 _CAPTURE_FIELDS = [field.name for field in fields(CaptureRow)]
 _FEED_COLUMNS = ", ".join(field.name for field in fields(FeedRow))
-_QUALITY_COLUMNS = ", ".join(field.name for field in fields(QualityRow))
 
 
 def _article(row: sqlite3.Row) -> ArticleRow:
     values = dict(row)
     for name in ("first_seen", "last_fetched", "archived_at", "next_retry_at", "extracted_at"):
-        values[name] = _dt(values[name])
+        values[name] = dt(values[name])
     values["gave_up"] = bool(values["gave_up"])
     values["serial_day"] = date.fromisoformat(values["serial_day"]) if values["serial_day"] else None
     return ArticleRow(**values)
-
-
-def _quality(row: sqlite3.Row) -> QualityRow:
-    values = dict(row)
-    values["archived_at"] = _dt(values["archived_at"])
-    values["fallback"] = bool(values["fallback"])
-    return QualityRow(**values)
 
 
 def _json_path(text_path: str) -> str:
     return text_path.removesuffix(".txt") + ".json"
 
 
-def _site_ok(entry: Mapping[str, Any]) -> bool:
-    if "status" in entry:
-        return bool(entry["status"] == "ok")
-    return not entry.get("failed") and not entry.get("error")
-
-
 def _delay(backoff: timedelta, failures: int) -> timedelta:
     # in float seconds, so a large exponent cannot overflow timedelta before the cap applies
     seconds = backoff.total_seconds() * 2.0 ** min(failures - 1, 64)
     return timedelta(seconds=min(seconds, _MAX_DELAY.total_seconds()))
-
-
-def _ts(moment: datetime) -> str:
-    if moment.utcoffset() is None:
-        raise ValueError(f"{moment!r}: the catalog takes timezone-aware datetimes only")
-    return moment.astimezone(UTC).strftime(_STAMP)
-
-
-def _dt(text: str | None) -> datetime | None:
-    return None if text is None else datetime.strptime(text, _STAMP).replace(tzinfo=UTC)
-
-
-def _at(text: str) -> datetime:
-    return datetime.strptime(text, _STAMP).replace(tzinfo=UTC)

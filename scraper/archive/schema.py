@@ -7,7 +7,7 @@ version this scraper writes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 # One tuple of statements per version: MIGRATIONS[n] takes a file from version n to n + 1.
@@ -157,3 +157,21 @@ class CheckRow:
     since: datetime  # the check looked at articles archived from then on
     verdict: str  # ok, no data, degraded or broken
     report: dict[str, Any]
+
+
+# Times are stored as fixed-width ISO 8601 UTC text, so that SQL compares and sorts them as times.
+STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def ts(moment: datetime) -> str:
+    if moment.utcoffset() is None:
+        raise ValueError(f"{moment!r}: the catalog takes timezone-aware datetimes only")
+    return moment.astimezone(UTC).strftime(STAMP)
+
+
+def dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.strptime(text, STAMP).replace(tzinfo=UTC)
+
+
+def at(text: str) -> datetime:
+    return datetime.strptime(text, STAMP).replace(tzinfo=UTC)
