@@ -35,6 +35,7 @@ class _Task:
     stored: Stored | ReadProblem
     stem: Path  # the text and JSON files are this path plus .txt / .json
     named: bool  # the capture's metadata record names its text: it was archived as an article
+    no_article: bool  # its metadata record names no text: a feed, a sitemap, robots.txt, a redirect
 
 
 def _ignore(_: Outcome) -> None:
@@ -80,17 +81,20 @@ def _tasks(warcs: list[Path], settings: Settings, span: Span = WHOLE) -> Iterato
     for warc in warcs:
         for item in read_responses(warc, archive.relative(warc), settings.max_body_bytes, span):
             if isinstance(item, ReadProblem):
-                yield _Task(item, archive.batch_folder(warc), True)
+                yield _Task(item, archive.batch_folder(warc), True, False)
                 continue
             said = archive.said_stem(item.text_stem)
             stem = said or archive.batch_stem(warc, item.ordinal, item.capture.url)
-            yield _Task(item, stem, said is not None)
+            yield _Task(item, stem, said is not None, item.described and said is None)
 
 
 def _reclean_task(task: _Task) -> Outcome:
     item = task.stored
     if isinstance(item, ReadProblem):
         return Outcome(item.path, False, f"at offset {item.offset}: {item.reason}")
+    if task.no_article:
+        why = "no text named for it (not archived as an article)"
+        return Outcome(item.capture.url, True, why, skipped=True, record_id=item.ref.record_id)
     return extract(item.capture, item.ref, task.stem, item.truncated, task.named)
 
 
@@ -125,7 +129,10 @@ def parse_path(
                 yield item
             else:
                 capture = item.capture if url is None else _at(item.capture, url)
-                yield judge(capture, item.truncated, item.text_stem is not None)
+                if item.described and item.text_stem is None:
+                    yield Skipped(capture.url, "no text named for it (not archived as an article)")
+                else:
+                    yield judge(capture, item.truncated, item.text_stem is not None)
         return
     body = path.read_bytes()
     root = None if url else page.parse(decode_html(body))

@@ -35,6 +35,7 @@ class Stored:
     text_stem: str | None  # from the metadata record: where the capture's text goes
     truncated: str | None = None  # the record's WARC-Truncated reason
     ordinal: int = 0  # its place among the HTTP response records of the file, from 0
+    described: bool = False  # a metadata record of this tool came with it (text_stem None: no article)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,40 +97,61 @@ class _Bounded:
 
 def _iterate(fh: _Bounded, path: Path, relative_name: str, max_body: int, span: Span) -> Iterator[Stored | ReadProblem]:
     held: Stored | None = None  # a response waits for the metadata record that says where its text goes
+    ours = False  # the file describes its responses in metadata records (this tool's): one missing is a loss
     ordinal = span.first  # every HTTP response counts, a damaged one too, as ``spans`` counts them
     end = span.start  # where the whole records read so far end
     try:
-        for record in iterate(fh, {"response": max_body, "metadata": _FIELDS_MAX}):
+        for record in iterate(fh, {"response": max_body, "metadata": _FIELDS_MAX, "warcinfo": _FIELDS_MAX}):
             end = record.end
             response = record.rec_type == "response" and record.http is not None
             if problem := _problem(record):
+                if ours:  # the damaged record may be the held response's metadata record
+                    yield from _unsaid(path, held, "a record after it is damaged")
+                    held = None
                 yield ReadProblem(str(path), record.offset, problem)
+            elif record.rec_type == "warcinfo":
+                ours = ours or _by_us(_parse_fields(record.body))
             elif response:
-                yield from (held,) if held is not None else ()
+                yield from _settled(path, held, ours)
                 held = _stored(record, relative_name, ordinal)
             elif record.rec_type == "metadata" and held is not None and _concurrent(record, held):
-                yield replace(held, text_stem=_parse_fields(record.body).get(TEXT_FIELD))
+                fields = _parse_fields(record.body)
+                ours = ours or _by_us(fields)
+                yield replace(held, text_stem=fields.get(TEXT_FIELD), described=_by_us(fields))
                 held = None
             ordinal += response
     except Corrupt as exc:
-        yield from _unsaid(path, held)
+        yield from _unsaid(path, held, "the records after it are corrupt")
         rest = "rest of file skipped" if span.stop is None else f"skipped up to offset {span.stop}"
         yield ReadProblem(str(path), end, f"corrupt record, {rest}: {exc}")
         return
     if end < fh.stop:
-        yield from _unsaid(path, held)
+        yield from _unsaid(path, held, "the records after it are torn")
         where = "file" if span.stop is None else "span"
         yield ReadProblem(str(path), end, f"torn record at the end of the {where} ({fh.stop - end} bytes) skipped")
-    elif held is not None:
-        yield held
+    else:
+        yield from _settled(path, held, ours)
 
 
-def _unsaid(path: Path, held: Stored | None) -> Iterator[ReadProblem]:
-    """A whole response followed by torn records: those may be its metadata record, which says
-    where its text goes, so it gives no text rather than one under a name it never had."""
+def _settled(path: Path, held: Stored | None, ours: bool) -> Iterator[Stored]:
+    """A response whose metadata record never came (another tool's have none). In this tool's
+    files it was never recorded as archived (a run marks a capture only once all its records are
+    on disk; a repaired file ends before the lost ones): described, with no text named."""
     if held is not None:
-        why = "response record skipped: the records after it are torn, so where its text goes is unknown"
-        yield ReadProblem(str(path), held.ref.offset, why)
+        yield replace(held, described=ours)
+
+
+def _unsaid(path: Path, held: Stored | None, why: str) -> Iterator[ReadProblem]:
+    """A whole response whose metadata record is lost gives no text rather than one under a name
+    it never had."""
+    if held is not None:
+        yield ReadProblem(
+            str(path), held.ref.offset, f"response record skipped: {why}, so where its text goes is unknown"
+        )
+
+
+def _by_us(fields: dict[str, str]) -> bool:
+    return fields.get("software", "").startswith("scraper/") or TEXT_FIELD in fields
 
 
 def _problem(record: Record) -> str | None:
