@@ -97,6 +97,12 @@ def article_rows(root: Path, articles: Iterable[ArticleRow], tally: _Tally | Non
         except ArchiveError as exc:
             tally.problems.append(f"{article.url}: {exc}")
             continue
+        if pair.meta.get("warc_record_id") != article.warc_record_id:  # a row pointing at another's files
+            named = pair.meta.get("warc_record_id")
+            tally.problems.append(
+                f"{article.url}: {article.json_path} names record {named}, not {article.warc_record_id}"
+            )
+            continue
         tally.rows += 1
         yield {**pair.meta, "text": pair.text}
 

@@ -90,19 +90,30 @@ class Archive:
         return self.root / relative
 
     def run_stem(self, site: str, day: date, serial: int, url: str) -> Path:
-        return self.texts / site / day.isoformat() / stem_name(serial, url)
+        return self.confined(self.texts / site / day.isoformat() / stem_name(serial, url))
 
     def batch_stem(self, warc: Path, seq: int, url: str) -> Path:
-        return self.batch_folder(warc) / stem_name(seq, url)
+        return self.confined(self.batch_folder(warc) / stem_name(seq, url))
+
+    def confined(self, stem: Path) -> Path:
+        """The stem, refused when its folder leads out of the archive (a symlinked folder)."""
+        root = os.path.realpath(self.root)
+        folder = os.path.realpath(stem.parent)
+        if os.path.commonpath((root, folder)) != root:
+            raise ArchiveError(f"{self.relative(stem.parent)}: leads out of the archive ({folder})")
+        return stem
 
     def batch_folder(self, warc: Path) -> Path:
         return self.texts / warc_name(warc)
 
-    def said_stem(self, said: str | None) -> Path | None:
-        """The stem a metadata record names, when it is one this tool writes."""
-        if said is None or _SAFE_STEM.fullmatch(said) is None:
+    def said_stem(self, said: str | None, url: str) -> Path | None:
+        """The stem a metadata record names, when it is one this tool writes for this URL; a name
+        of another shape, of another URL's hash, or leading out of the archive is refused."""
+        if said is None:
             return None
-        return self.root / said
+        if _SAFE_STEM.fullmatch(said) is None or not said.endswith("_" + url_hash(url)):
+            raise ArchiveError(f"the metadata record names {said!r}, which is no text path of {url}")
+        return self.confined(self.root / said)
 
     def read_meta(self, json_relative: str) -> dict[str, Any]:
         """A text's JSON (named relative to the root), which must be an object."""

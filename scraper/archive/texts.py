@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,9 +72,13 @@ def write_article(text_stem: Path, article: Article, capture: Capture, ref: Reco
 
 
 def atomic_write(path: Path, data: bytes) -> bool:
-    """Write ``data`` to ``path`` unless it already holds exactly that; True when it changed."""
+    """Write ``data`` to ``path`` unless it already holds exactly that; True when it changed. Only
+    a regular file is read or replaced: a symlink, a FIFO or a device there is refused."""
     try:
-        if path.read_bytes() == data:
+        found = path.lstat()
+        if not stat.S_ISREG(found.st_mode):
+            raise StoreError(f"{path}: not a regular file; left as it is")
+        if found.st_size == len(data) and path.read_bytes() == data:
             return False
     except FileNotFoundError:
         pass

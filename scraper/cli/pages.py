@@ -24,7 +24,7 @@ from scraper.cli.common import (
 )
 from scraper.config import load_settings
 from scraper.models import Article, Rejected, RunReport, Skipped
-from scraper.pipeline.reread import parse_path
+from scraper.pipeline.reread import archive_of, parse_path
 from scraper.pipeline.reread import reclean as reclean_warcs
 from scraper.urls import check_http
 
@@ -97,9 +97,10 @@ def reclean(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Re-extract every response record with today's adapters and rewrite the text files. No network."""
+    """Re-extract every response record with today's adapters and rewrite the text files in place.
+    No network. The archive is --out, else the folder that holds the WARCs' warc/ folder."""
     with errors():
-        settings = load_settings(config, out=out_dir, jobs=jobs)
+        settings = load_settings(config, out=out_dir or archive_of(paths), jobs=jobs)
         with progress(None, "re-cleaning", quiet) as bar:
             report = reclean_warcs(paths, settings, step(bar, quiet), scheduler)
     _summary("re-cleaned", report)

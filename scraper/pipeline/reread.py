@@ -20,7 +20,7 @@ from scraper.archive.layout import Archive
 from scraper.capture.framing import WHOLE, Span, spans
 from scraper.capture.warc import ReadProblem, Stored, find_warcs, is_warc, read_responses
 from scraper.config import Settings
-from scraper.errors import UsageError
+from scraper.errors import ArchiveError, UsageError
 from scraper.extract import page
 from scraper.extract.decode import decode_html
 from scraper.models import Article, Capture, Outcome, Rejected, RunReport, Skipped
@@ -61,6 +61,16 @@ def reclean(
     return RunReport(tuple(outcomes))
 
 
+def archive_of(paths: list[Path]) -> Path | None:
+    """The archive the WARCs belong to, when they all lie in one ``<archive>/warc`` folder (or are
+    that folder): their texts are written beside them, not into the default output folder."""
+    roots = set()
+    for path in paths:
+        folder = path if path.is_dir() else path.parent
+        roots.add(folder.parent if folder.name == "warc" else None)
+    return roots.pop() if len(roots) == 1 else None
+
+
 def _cluster(scheduler: str) -> ModuleType:
     try:
         from scraper.pipeline import distributed  # an optional extra: imported only when asked for
@@ -83,8 +93,12 @@ def _tasks(warcs: list[Path], settings: Settings, span: Span = WHOLE) -> Iterato
             if isinstance(item, ReadProblem):
                 yield _Task(item, archive.batch_folder(warc), True, False)
                 continue
-            said = archive.said_stem(item.text_stem)
-            stem = said or archive.batch_stem(warc, item.ordinal, item.capture.url)
+            try:
+                said = archive.said_stem(item.text_stem, item.capture.url)
+                stem = said or archive.batch_stem(warc, item.ordinal, item.capture.url)
+            except ArchiveError as exc:
+                yield _Task(ReadProblem(str(warc), item.ref.offset, str(exc)), archive.batch_folder(warc), True, False)
+                continue
             yield _Task(item, stem, said is not None, item.described and said is None)
 
 

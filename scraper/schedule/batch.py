@@ -23,6 +23,8 @@ from scraper.models import Capture, Outcome, RunReport
 from scraper.pipeline.capture import Capturer, warcinfo
 from scraper.pipeline.store import extract
 from scraper.schedule.polite import Polite
+from scraper.sites import site_for
+from scraper.urls import canonical
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,7 @@ def fetch_batch(
         with Fetcher(settings) as fetcher:
             capturer = Capturer(fetcher, warc, archive)
             polite = Polite(capturer, settings, stop, obey_robots)
-            for seq, url in enumerate(dict.fromkeys(urls)):
+            for seq, url in enumerate(_once(urls)):
                 outcome = _one(capturer, polite, archive, warc.path, seq, url)
                 outcomes.append(outcome)
                 on_step(outcome)
@@ -83,6 +85,15 @@ def fetch_batch(
         notes = [f"not indexed: {i.warc}: {i.problem}" for i in index_all([warc.path]) if i.problem]
     texts = archive.batch_folder(warc.path) if written else None
     return BatchResult(warc.path if warc.file else None, texts, RunReport(tuple(outcomes)), tuple(notes))
+
+
+def _once(urls: list[str]) -> list[str]:
+    """Each article once: addresses that normalise alike (tracking parameters, a trailing slash,
+    a mobile host) are one, the first given kept."""
+    seen: dict[str, str] = {}
+    for url in urls:
+        seen.setdefault(canonical(url, site_for(url)), url)
+    return list(seen.values())
 
 
 def _one(capturer: Capturer, polite: Polite, archive: Archive, warc: Path, seq: int, url: str) -> Outcome:

@@ -56,6 +56,12 @@ class HostPacer:
         self._stop.wait(max(0.0, ready - time.monotonic()))
         self._next[host] = time.monotonic() + pause
 
+    def sent(self, url: str) -> None:
+        """A request went to the host without waiting its turn (robots.txt, read on the way to
+        the first page): the next one waits ``delay`` from now."""
+        host = urlsplit(url).hostname or ""
+        self._next[host] = max(self._next.get(host, 0.0), time.monotonic() + self._delay)
+
 
 _held_locks: set[int] = set()  # descriptors of the archive locks this process holds
 

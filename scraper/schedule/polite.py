@@ -33,6 +33,7 @@ class Polite:
 
     def _fetch_robots(self, robots_url: str) -> tuple[int, bytes] | None:
         got = self._capturer.robots(robots_url)
+        self._pacer.sent(robots_url)
         if got.status is None:
             self._unreachable[urlsplit(robots_url).netloc] = got.error or "no answer"
             return None

@@ -48,6 +48,17 @@ class Layout:
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     lead: tuple[str, ...] = ()
+    # Typed blocks (a CMS that marks each body block with its kind, e.g. ``data-type``): inside the
+    # body, a block whose kind is in ``block_kinds`` is kept, every other kind is dropped; a kind
+    # not in ``block_kinds`` nor ``dropped_kinds`` is also reported as new (an allow-list).
+    block_attribute: str | None = None
+    block_kinds: tuple[str, ...] = ()
+    dropped_kinds: tuple[str, ...] = ()
+    # Element signatures (``tag``, ``tag.class``, ``tag[data-type=kind]``) the layout's pages show
+    # inside the body container; anything else met there is reported (the markup sentinel).
+    known_inside: tuple[str, ...] = ()
+    # XPath that matches the site's error page (its "not found" template), whatever the status.
+    error_page: tuple[str, ...] = ()
 
 
 # Always dropped, whatever the site: never article text, and trafilatura sometimes keeps them.
@@ -80,6 +91,8 @@ class Site:
     # (regex, replacement) for re.sub, applied in order before normalising (urls.canonical): the
     # site's other addresses of one article (mobile host, AMP, print and text versions) -> one
     url_rewrites: tuple[tuple[str, str], ...] = ()
+    # regexes with named groups y, m, d: the publication date an article's URL carries
+    url_dates: tuple[str, ...] = ()
     layouts: tuple[Layout, ...] = field(default_factory=lambda: (Layout(version="1"),))
 
     def __post_init__(self) -> None:
@@ -104,6 +117,13 @@ class Site:
             if layout.valid_until is None or captured < layout.valid_until:
                 return layout
         return self.layouts[-1]
+
+    def layouts_for(self, captured: datetime) -> tuple[Layout, ...]:
+        """The layout of the capture's date first, then the others, newest first: a page saved
+        with a wrong date, or a site that changed its markup on another day than we thought, is
+        read with the layout its markup shows."""
+        first = self.layout_for(captured)
+        return (first, *(layout for layout in reversed(self.layouts) if layout is not first))
 
     def language_for(self, url: str) -> str:
         for pattern, language in self.languages:

@@ -1,0 +1,84 @@
+"""A re-clean of an archive someone tampered with: it writes only regular files inside the
+archive, under the names this tool gives, and finds its archive from the WARCs' place."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from servers import Route, serve
+from test_cli import ARTICLE
+from typer.testing import CliRunner
+
+from scraper.capture.warc import WarcFile
+from scraper.cli import app
+from scraper.models import Exchange
+
+
+def fetched(tmp_path: Path) -> Path:
+    with serve({"/world/1": Route(body=ARTICLE), "/robots.txt": Route(status=404)}) as server:
+        result = CliRunner().invoke(
+            app, ["fetch", "--out", str(tmp_path / "out"), "--connect-to", f"https://www.interfax.ru={server.origin}",
+                  "https://www.interfax.ru/world/1"],
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return tmp_path / "out"
+
+
+def reclean(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["reclean", *args])
+    return result.exit_code, result.output
+
+
+def test_reclean_finds_its_archive_from_the_warcs_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = fetched(tmp_path)
+    monkeypatch.chdir(tmp_path)  # no --out: not ./archives, but the archive the WARCs are in
+    (text,) = out.rglob("*.txt")
+    text.unlink()
+    code, said = reclean(str(out / "warc"))
+    assert code == 0, said
+    assert text.is_file() and not (tmp_path / "archives").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink"])
+def test_a_text_path_that_is_no_regular_file_is_left_alone(tmp_path: Path, kind: str) -> None:
+    out = fetched(tmp_path)
+    (text,) = out.rglob("*.txt")
+    text.unlink()
+    if kind == "fifo":
+        os.mkfifo(text)
+    else:
+        text.symlink_to("/dev/zero")
+    code, said = reclean(str(out / "warc"), "--out", str(out))
+    assert code == 1 and "not a regular file" in said, said
+    assert text.is_fifo() if kind == "fifo" else text.is_symlink()
+
+
+def test_a_symlinked_text_folder_is_not_written_through(tmp_path: Path) -> None:
+    out = fetched(tmp_path)
+    (text,) = out.rglob("*.txt")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for old in text.parent.iterdir():
+        old.unlink()
+    text.parent.rmdir()
+    text.parent.symlink_to(outside)
+    code, said = reclean(str(out / "warc"), "--out", str(out))
+    assert code == 1 and "leads out of the archive" in said, said
+    assert list(outside.iterdir()) == []
+
+
+def test_a_metadata_record_naming_another_urls_text_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    warc = out / "warc" / "crafted.warc.gz"
+    body = ARTICLE
+    exchange = Exchange("https://www.interfax.ru/world/2", datetime(2026, 1, 1, tzinfo=UTC), "GET", (), "HTTP/1.1",
+                        200, "OK", (("Content-Type", "text/html; charset=utf-8"),), body)  # fmt: skip
+    with WarcFile(warc, "warc/crafted.warc.gz") as file:
+        file.write_warcinfo({"software": "scraper/test"})
+        file.write_exchange(exchange, {"software": "scraper/test", "scraper-text": "text/x/000_0123456789abcdef"})
+    code, said = reclean(str(out / "warc"), "--out", str(out))
+    assert code == 1 and "no text path of https://www.interfax.ru/world/2" in said, said
+    assert not (out / "text").exists()
