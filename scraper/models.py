@@ -59,6 +59,10 @@ class Article:
     # True when the adapter's body container was missing and the whole page was extracted:
     # a sign that the site's layout changed and the adapter needs a new version.
     fallback: bool = False
+    headline_only: bool = False  # a news item with a title and a date and no text (the body is empty)
+    sources: tuple[tuple[str, str], ...] = ()  # (field, which link of the chain gave it)
+    # the markup sentinel: (signature, count, kept) of elements inside the body the layout does not know
+    new_inside: tuple[tuple[str, int, bool], ...] = ()
 
     @property
     def paragraphs(self) -> tuple[str, ...]:

@@ -44,6 +44,9 @@ def article_fields(article: Article) -> dict[str, object]:
         "adapter": article.adapter,
         "adapter_version": article.adapter_version,
         "adapter_fallback": article.fallback,
+        "headline_only": article.headline_only,
+        "sources": dict(article.sources),
+        "new_inside": [{"signature": s, "count": n, "kept": kept} for s, n, kept in article.new_inside],
     }
 
 

@@ -2,6 +2,11 @@
 
 No network, clock or disk here, so a live fetch and a re-clean of a ten-year-old WARC give the
 same text for the same bytes and the same adapters.
+
+The layout is chosen by the capture's date and by the markup: the date picks the first candidate;
+when its body container is not on the page, the site's other layouts are tried before the whole
+page goes to trafilatura (``fallback``). Fields go through one chain (``facts``); what is inside
+the body is kept by the layout's allow-list of typed blocks and watched by the sentinel.
 """
 
 from __future__ import annotations
@@ -10,21 +15,22 @@ import re
 
 from scraper.extract import page
 from scraper.extract.body import Extracted, body_text, whole_page
-from scraper.extract.clean import clean_lines, parse_date
+from scraper.extract.clean import clean_lines
 from scraper.extract.decode import decode_html
+from scraper.extract.facts import Facts, read_facts, with_extracted
+from scraper.extract.page import HtmlElement
+from scraper.extract.sentinel import Watch, keep_known_blocks
 from scraper.models import Article, Capture, Rejected
-from scraper.sites.base import COMMON_DROP, Site
+from scraper.sites.base import COMMON_DROP, Layout, Site
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _MAGIC = {b"%PDF": "PDF", b"\x89PNG": "PNG image", b"GIF8": "GIF image", b"\xff\xd8\xff": "JPEG image",
           b"PK\x03\x04": "ZIP archive", b"\x1f\x8b": "gzip data", b"RIFF": "RIFF media"}  # fmt: skip
 _HTML_START = re.compile(rb"<(?:!doctype|html|head|body|meta|title|div|p)\b", re.I)
-_TITLE = ("//meta[@property='og:title']/@content", "//title", "//h1")
-_PUBLISHED = (
-    "//meta[@property='article:published_time']/@content",
-    "//*[@itemprop='datePublished']/@content",
-    "//*[@itemprop='datePublished']/@datetime",
-    "//time/@datetime",
+# the headline of a "not found" page, in the sites' languages; read only on a page without a body
+_NOT_FOUND = re.compile(
+    r"\b404\b|not found|page (?:does not|doesn't) exist|не найден|не существует|удалена|не знайден|не існує",
+    re.I,
 )
 
 
@@ -60,35 +66,72 @@ def _process(capture: Capture, site: Site) -> Article | Rejected:
     root = page.parse(decode_html(capture.body, capture.header("Content-Type")))
     if root is None:
         return Rejected(capture.url, "no HTML document in the body")
-    layout = site.layout_for(capture.fetched_at)
-    title = page.first(root, layout.title + _TITLE)
-    dates = page.values(root, layout.published + _PUBLISHED)
-    authors = tuple(page.values(root, layout.authors))
-    tags = tuple(page.values(root, layout.tags))
-    lead = page.first(root, layout.lead) if layout.lead else None
+    layout, before = _choose(root, site, capture)
+    if error := _error_page(root, layout, before):
+        return Rejected(capture.url, f"error page: {error}")
+    facts = read_facts(root, layout, site, capture.url)  # before the drops, which take the scripts
+    watch = Watch(before, layout)
     page.drop(root, COMMON_DROP + layout.drop)
-    found = page.containers(root, layout.body)
+    found = keep_known_blocks(page.containers(root, layout.body), layout)
     if found:
-        extracted = Extracted(text=body_text(page.document_of(found)))
+        text = body_text(page.document_of(found))
     else:
-        extracted = whole_page(root, capture.url)
-        title = title if layout.title else extracted.title or title
-        authors = authors or extracted.authors
-        dates = dates if layout.published else [d for d in (extracted.date,) if d] + dates
-    lines = clean_lines(extracted.text, layout.drop_lines, title)
-    if not lines:
+        whole = whole_page(root, capture.url)
+        text, facts = whole.text, with_extracted(facts, lambda: whole)
+    if facts.missing():
+        facts = with_extracted(facts, lambda: _metadata(capture))
+    lines = clean_lines(text, layout.drop_lines, facts.title)
+    headline_only = not lines and bool(before) and facts.title is not None and facts.published is not None
+    if not lines and not headline_only:
         return Rejected(capture.url, "no article text found")
+    return _article(capture, site, layout, facts, lines, watch, fallback=bool(layout.body) and not found,
+                    headline_only=headline_only)  # fmt: skip
+
+
+def _choose(root: HtmlElement, site: Site, capture: Capture) -> tuple[Layout, list[HtmlElement]]:
+    """The first candidate whose body container is on the page (with the elements it finds), else
+    the capture date's layout with none."""
+    candidates = site.layouts_for(capture.fetched_at)
+    for layout in candidates:
+        found = page.containers(root, layout.body)
+        if found:
+            return layout, found
+    return candidates[0], []
+
+
+def _error_page(root: HtmlElement, layout: Layout, body: list[HtmlElement]) -> str | None:
+    if layout.error_page and (marked := page.first(root, layout.error_page)):
+        return marked[:120]
+    if body:
+        return None  # an article page, whatever its headline says
+    headline = page.first(root, ("//h1", "//title")) or ""
+    return headline[:120] if _NOT_FOUND.search(headline) else None
+
+
+def _metadata(capture: Capture) -> Extracted:
+    # trafilatura reads the page again, whole and untouched: only for a field the chain missed
+    root = page.parse(decode_html(capture.body, capture.header("Content-Type")))
+    return whole_page(root, capture.url) if root is not None else Extracted(text="")
+
+
+def _article(
+    capture: Capture, site: Site, layout: Layout, facts: Facts, lines: list[str], watch: Watch, *,
+    fallback: bool, headline_only: bool,
+) -> Article:  # fmt: skip
     return Article(
         url=capture.url,
         site=site.name,
-        title=title or "",
+        title=facts.title or "",
         text="\n".join(lines),
-        published=parse_date(dates, layout.date_formats, site.timezone),
+        published=facts.published,
         language=site.language_for(capture.url),
         adapter=site.name,
         adapter_version=layout.version,
-        authors=authors,
-        tags=tags,
-        lead=lead,
-        fallback=bool(layout.body) and not found,
+        authors=facts.authors,
+        tags=facts.tags,
+        lead=facts.lead,
+        fallback=fallback,
+        headline_only=headline_only,
+        sources=facts.sources,
+        new_inside=tuple((u.signature, u.count, u.kept) for u in watch.unknown()),
     )

@@ -49,11 +49,10 @@ class Layout:
     tags: tuple[str, ...] = ()
     lead: tuple[str, ...] = ()
     # Typed blocks (a CMS that marks each body block with its kind, e.g. ``data-type``): inside the
-    # body, a block whose kind is in ``block_kinds`` is kept, every other kind is dropped; a kind
-    # not in ``block_kinds`` nor ``dropped_kinds`` is also reported as new (an allow-list).
+    # body, a block whose kind is in ``block_kinds`` is kept and every other kind dropped (an
+    # allow-list); the sentinel reports a kind it does not know.
     block_attribute: str | None = None
     block_kinds: tuple[str, ...] = ()
-    dropped_kinds: tuple[str, ...] = ()
     # Element signatures (``tag``, ``tag.class``, ``tag[data-type=kind]``) the layout's pages show
     # inside the body container; anything else met there is reported (the markup sentinel).
     known_inside: tuple[str, ...] = ()

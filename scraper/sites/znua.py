@@ -7,9 +7,71 @@ polls, the author's other articles and the "found a mistake" note (calibre's rec
 same classes), plus inline "Читайте также" links and photo/video captions.
 """
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 from scraper.sites.base import Layout, Site, has_class
 
 _BODY = f"//div[{has_class('article_body')}]"
+
+LAYOUT_2021 = Layout(
+    version="2021",
+    # the 2025 template was seen in September 2025; the markup, not this date, decides in between
+    valid_until=datetime(2025, 1, 1, tzinfo=UTC),
+    body=(_BODY,),
+    drop=(
+        # calibre's list: promo, ads, polls, author's other articles, "found a mistake"
+        f"{_BODY}//div[{has_class('telegram')}]",
+        f"{_BODY}//div[{has_class('special_theme_news_block')}]",
+        f"{_BODY}//div[{has_class('nts-video-wrapper')}]",
+        f"{_BODY}//div[{has_class('questionnaire')}]",
+        f"{_BODY}//div[{has_class('auth_articles_block')}]",
+        f"{_BODY}//div[{has_class('mist_block')}]",
+        f"{_BODY}//div[{has_class('sunsite_actions')}]",  # banner slots filled by script
+        # captions and credits of in-text photos and embedded videos
+        f"{_BODY}//*[{has_class('image_description')} or {has_class('image_author')}]",
+        f"{_BODY}//*[{has_class('video_description')}]",
+        # inline cross-links: a paragraph that starts with "Читайте также"/"Читайте також"
+        f"{_BODY}//p[starts-with(normalize-space(), 'Читайте также')"
+        " or starts-with(normalize-space(), 'Читайте також')]",
+    ),
+    title=(f"//div[{has_class('article_header')}]//h1", "//h1"),
+    published=(
+        "//meta[@property='article:published_time']/@content",
+        f"//div[{has_class('article_attached')}]//span[{has_class('date')}]",
+    ),
+    # "7 декабря, 2021 21:12" (the month word becomes its number before strptime)
+    date_formats=("%d %m, %Y %H:%M", "%d %m %Y %H:%M", "%d.%m.%Y %H:%M"),
+    authors=(f"//div[{has_class('article_attached')}]//a[{has_class('author_name')}]",),
+    tags=(f"//div[{has_class('article_tags')}]//a",),
+    lead=(f"//div[{has_class('article_subtitle')}]",),
+)
+
+# The 2025 template: no div.article_body. The lead (span.art_header_text, under the photo) and the
+# <article> of plain paragraphs sit in div.content-wrap-inside; between the paragraphs, banner
+# slots and the "ВАС ЗАЦІКАВИТЬ" card of another story; after them the author line
+# ("Підготував/ла …"), the "Помітили помилку?" box and the comments. The author and the date with
+# its offset are in the JSON-LD, which the field chain reads when the layout names none.
+_WRAP = f"//main[{has_class('content__base')}]//div[{has_class('content-wrap-inside')}]"
+LAYOUT_2025 = replace(
+    LAYOUT_2021,
+    version="2025",
+    valid_until=None,
+    body=(f"{_WRAP}/span[{has_class('art_header_text')}] | {_WRAP}/article",),
+    drop=(
+        f"{_WRAP}/article//div[{has_class('nd_read_also_wrap')}]",  # a card of another story
+        f"{_WRAP}/article//div[{has_class('sunsite_actions')}]",  # banner slots filled by script
+        f"{_WRAP}/article//p[starts-with(normalize-space(), 'Читайте також')"
+        " or starts-with(normalize-space(), 'Читайте также')]",
+    ),
+    title=(f"//span[{has_class('art_title_box')}]//h1", "//h1"),
+    published=(f"//div[{has_class('content__base-info')}]//div[{has_class('content-date')}]",),
+    # "07 вересня, 2025, 13:52", Kyiv time (the month word becomes its number before strptime)
+    date_formats=("%d %m, %Y, %H:%M", "%d %m %Y, %H:%M"),
+    authors=(),
+    tags=(f"//div[{has_class('tags')}]//a",),
+    lead=(f"{_WRAP}/span[{has_class('art_header_text')}]",),
+)
 
 SITE = Site(
     name="znua",
@@ -40,35 +102,7 @@ SITE = Site(
         # Not rewritten: dt.ua, whose old addresses are not known to map one-to-one onto zn.ua/ukr/.
     ),
     layouts=(
-        Layout(
-            version="2021",
-            body=(_BODY,),
-            drop=(
-                # calibre's list: promo, ads, polls, author's other articles, "found a mistake"
-                f"{_BODY}//div[{has_class('telegram')}]",
-                f"{_BODY}//div[{has_class('special_theme_news_block')}]",
-                f"{_BODY}//div[{has_class('nts-video-wrapper')}]",
-                f"{_BODY}//div[{has_class('questionnaire')}]",
-                f"{_BODY}//div[{has_class('auth_articles_block')}]",
-                f"{_BODY}//div[{has_class('mist_block')}]",
-                f"{_BODY}//div[{has_class('sunsite_actions')}]",  # banner slots filled by script
-                # captions and credits of in-text photos and embedded videos
-                f"{_BODY}//*[{has_class('image_description')} or {has_class('image_author')}]",
-                f"{_BODY}//*[{has_class('video_description')}]",
-                # inline cross-links: a paragraph that starts with "Читайте также"/"Читайте також"
-                f"{_BODY}//p[starts-with(normalize-space(), 'Читайте также')"
-                " or starts-with(normalize-space(), 'Читайте також')]",
-            ),
-            title=(f"//div[{has_class('article_header')}]//h1", "//h1"),
-            published=(
-                "//meta[@property='article:published_time']/@content",
-                f"//div[{has_class('article_attached')}]//span[{has_class('date')}]",
-            ),
-            # "7 декабря, 2021 21:12" (the month word becomes its number before strptime)
-            date_formats=("%d %m, %Y %H:%M", "%d %m %Y %H:%M", "%d.%m.%Y %H:%M"),
-            authors=(f"//div[{has_class('article_attached')}]//a[{has_class('author_name')}]",),
-            tags=(f"//div[{has_class('article_tags')}]//a",),
-            lead=(f"//div[{has_class('article_subtitle')}]",),
-        ),
+        LAYOUT_2021,
+        LAYOUT_2025,
     ),
 )
