@@ -19,7 +19,7 @@ from scraper.extract.clean import clean_lines
 from scraper.extract.decode import decode_html
 from scraper.extract.facts import Facts, read_facts, with_extracted
 from scraper.extract.page import HtmlElement
-from scraper.extract.sentinel import Watch, keep_known_blocks
+from scraper.extract.sentinel import Unknown, Watch, keep_known_blocks
 from scraper.models import Article, Capture, Rejected
 from scraper.sites.base import COMMON_DROP, Layout, Site
 
@@ -84,19 +84,27 @@ def _process(capture: Capture, site: Site) -> Article | Rejected:
     headline_only = not lines and bool(before) and facts.title is not None and facts.published is not None
     if not lines and not headline_only:
         return Rejected(capture.url, "no article text found")
-    return _article(capture, site, layout, facts, lines, watch, fallback=bool(layout.body) and not found,
+    new_inside = watch.unknown(found)
+    return _article(capture, site, layout, facts, lines, new_inside, fallback=bool(layout.body) and not found,
                     headline_only=headline_only)  # fmt: skip
 
 
 def _choose(root: HtmlElement, site: Site, capture: Capture) -> tuple[Layout, list[HtmlElement]]:
-    """The first candidate whose body container is on the page (with the elements it finds), else
-    the capture date's layout with none."""
+    """Of the layouts whose body container is on the page, the one that knows the most of what is
+    inside it (the fewest kinds of element new to it), the capture date's first among equals; when
+    none finds its container, the capture date's layout, with no body."""
     candidates = site.layouts_for(capture.fetched_at)
+    best: tuple[int, Layout, list[HtmlElement]] | None = None
     for layout in candidates:
         found = page.containers(root, layout.body)
-        if found:
-            return layout, found
-    return candidates[0], []
+        if not found:
+            continue
+        strangers = len(Watch(found, layout).unknown(found))
+        if best is None or strangers < best[0]:
+            best = (strangers, layout, found)
+        if strangers == 0:
+            break
+    return (best[1], best[2]) if best else (candidates[0], [])
 
 
 def _error_page(root: HtmlElement, layout: Layout, body: list[HtmlElement]) -> str | None:
@@ -115,7 +123,7 @@ def _metadata(capture: Capture) -> Extracted:
 
 
 def _article(
-    capture: Capture, site: Site, layout: Layout, facts: Facts, lines: list[str], watch: Watch, *,
+    capture: Capture, site: Site, layout: Layout, facts: Facts, lines: list[str], new: tuple[Unknown, ...], *,
     fallback: bool, headline_only: bool,
 ) -> Article:  # fmt: skip
     return Article(
@@ -133,5 +141,5 @@ def _article(
         fallback=fallback,
         headline_only=headline_only,
         sources=facts.sources,
-        new_inside=tuple((u.signature, u.count, u.kept) for u in watch.unknown()),
+        new_inside=tuple((u.signature, u.count, u.kept) for u in new),
     )

@@ -47,7 +47,6 @@ class Watch:
     """The unknown elements of the containers, noted before the drops, judged after them."""
 
     def __init__(self, containers: list[HtmlElement], layout: Layout) -> None:
-        self._containers = set(containers)
         known = set(layout.known_inside)
         self._seen: list[tuple[str, HtmlElement]] = []
         for container in containers:
@@ -56,12 +55,14 @@ class Watch:
                 if sign is not None and sign not in known:
                     self._seen.append((sign, element))
 
-    def unknown(self) -> tuple[Unknown, ...]:
+    def unknown(self, body: list[HtmlElement]) -> tuple[Unknown, ...]:
+        """What was met, and whether it is still in ``body``, the containers after the drops."""
+        final = set(body)
         counts: Counter[str] = Counter()
         kept: set[str] = set()
         for sign, element in self._seen:
             counts[sign] += 1
-            if element in self._containers or any(a in self._containers for a in element.iterancestors()):
+            if element in final or any(a in final for a in element.iterancestors()):
                 kept.add(sign)
         return tuple(Unknown(sign, n, sign in kept) for sign, n in sorted(counts.items()))
 

@@ -16,6 +16,15 @@ _ARTICLE = "//article[@itemprop='articleBody']"
 # the story's rubric-and-time line; the first one, as an infinite-scroll page may hold several stories
 _DATELINE = f"(//aside[{has_class('textML')}])[1]"
 
+# What each layout's pages show inside the body container: the markup sentinel reports anything else.
+_KNOWN_INFINITBLOCK = (
+    "a.textMM__link", "article", "aside.textMM", "div", "div.ads__inread", "div.ads__label",
+    "div.photoGallery", "div.photoGallery__count", "div.photoGallery__desc", "div.photoGallery__item",
+    "div.photoGallery__source", "div.photoGallery__text", "div.textMM__title", "figcaption",
+    "figure.inner-photo", "img", "script", "span.inner-photo__source", "span.inner-photo__title",
+)  # fmt: skip
+
+
 SITE = Site(
     name="interfax",
     # www and the bare domain only: realty., tourism. and the mobile m. site have other markup
@@ -44,6 +53,7 @@ SITE = Site(
     layouts=(
         Layout(
             version="infinitblock",
+            known_inside=_KNOWN_INFINITBLOCK,
             body=(
                 f"({_ARTICLE})[1]",  # the first story only: infinite scroll may have appended more
                 "//*[contains(@itemtype, 'schema.org/ImageGallery')]",  # /photo/ pages: description + captions

@@ -15,6 +15,21 @@ from scraper.sites.base import Layout, Site, has_class
 _BODY = "//div[@itemprop='articleBody']"
 _NBSP = "\u00a0"  # the site binds short words to the next one with no-break spaces
 
+# What each layout's pages show inside the body container: the markup sentinel reports anything else.
+_KNOWN_2017 = (
+    "a.media__videolink", "a.person_tag", "a.print_link", "a.text_version_link", "div",
+    "div.entry-content", "div.lister-page", "div.media", "div.media__container", "div.media__video",
+    "div.read__bottommeta", "div.read__lead", "div.read__status", "div.read__tags", "div.read__tagscol",
+    "div.reader_act_body", "div.slide", "div.slider", "div.slider__block", "div.slider__description",
+    "div.slider__next", "div.slider__prev", "div.slider__slides", "div.slider_caption",
+    "div.slider_overlay", "div.video__description", "div.width_limiter", "figure.media__pic",
+    "i.media__videolinkicon", "img", "img.image", "img.photo", "img.vertical", "li.p-category", "meta",
+    "p.print_link_wrap", "source", "span.hidden", "span.media__title", "span.read__tooltip",
+    "span.tooltip__close", "span.tooltip__image", "span.tooltip__text", "span.tooltip_description_dark",
+    "span.tooltip_title", "time", "ul.read__taglist", "video",
+)  # fmt: skip
+
+
 SITE = Site(
     name="kremlin",
     hosts=("kremlin.ru",),
@@ -53,6 +68,7 @@ SITE = Site(
     layouts=(
         Layout(
             version="2017",  # the earliest year this markup was seen; still current in 2025
+            known_inside=_KNOWN_2017,
             # The lead (read__lead, above the text block) opens the text, except on acts, where it
             # only repeats the act's name.
             body=(

@@ -29,8 +29,51 @@ _AUTHORS = (
     "//*[@itemprop='author']/meta[@itemprop='name']/@content",
 )
 
+# What each layout's pages show inside the body container: the markup sentinel reports anything else.
+_KNOWN_2016 = (
+    "a.article__inline-item__link", "a.banner__container__link", "div", "div.article__inline-item",
+    "div.article__main-image", "div.article__main-image__title", "div.article__subscribe",
+    "div.article__subscribe__text", "div.article__subscribe__title", "div.article__subtitle",
+    "div.article__text", "div.banner", "div.banner__median_mobile", "form.article__subscribe__form",
+    "img.article__main-image__image", "input", "span.article__inline-item__category",
+    "span.article__inline-item__title", "span.article__main-image__author", "span.banner__container__border",
+    "span.banner__container__color", "span.banner__container__info",
+)  # fmt: skip
+
+_KNOWN_2018 = (
+    "a.article__inline-item__category", "a.article__inline-item__image-block", "a.article__inline-item__link",
+    "a.banner__container__link", "a.info-block-left", "a.info-block-title", "a.link", "a.meta-info-row-topic",
+    "a.news-bar__item", "a.pro-anons__link", "a.social-sharing-link", "a.tag", "article.article-item",
+    "article.info-block", "div", "div.article-entry-meta", "div.article-entry-update", "div.article-image",
+    "div.article-image-container", "div.article-item-header", "div.article-item-header-top",
+    "div.article__clear", "div.article__inline-item", "div.article__inline-item__bottom",
+    "div.article__inline-item__content", "div.article__inline-item__wrap", "div.article__inline-video",
+    "div.article__inline-video__source", "div.article__inline-video__title", "div.article__inline-video__wrap",
+    "div.article__inline-video__zero-balance", "div.article__main-image", "div.article__main-image__title",
+    "div.article__main-image__wrap", "div.article__picture", "div.article__picture__title",
+    "div.article__picture__wrap", "div.article__special_container", "div.article__text",
+    "div.article__text__overview", "div.banner__median_mobile", "div.caption-wrapper", "div.card-wrapper",
+    "div.column-2-2-1", "div.fox-tail", "div.gutter-b", "div.headline-3-short", "div.headline-4-short",
+    "div.info-block-right", "div.js-commercial-video-block", "div.js-news-video-stat", "div.meta-info-row",
+    "div.meta-info-row-date", "div.meta-info-row-divider", "div.news-bar", "div.news-bar__title",
+    "div.pro-anons", "div.pro-anons__button", "div.pro-anons__label", "div.pro-anons__title",
+    "div.social-sharing", "div.styles_container__0VbDM", "div.tab-panel", "div.tab-panel-container",
+    "div.tab-panel-item", "div.tabs", "div.tabs-content", "div.tabs-content-wrapper",
+    "div.video-autoplay-recommend", "div.video-autoplay-recommend__header",
+    "div.video-autoplay-recommend__player", "div.video-autoplay-recommend__title",
+    "div.video-autoplay-recommend__zero-balance", "h1.article-entry-title", "header.article-entry",
+    "img.article__main-image__image", "img.picture-image", "img.smart-image__img", "link", "meta", "p.paragraph",
+    "picture.picture", "picture.smart-image", "source", "span.article__inline-item__image-title",
+    "span.article__inline-item__title", "span.article__inline-video__duration",
+    "span.article__inline-video__link", "span.article__main-image__author", "span.article__picture__author",
+    "span.banner__container__border", "span.banner__container__color", "span.banner__container__info",
+    "span.ra-icon-ok", "span.ra-icon-tg", "span.ra-icon-vk", "span.tag-text", "video",
+)  # fmt: skip
+
+
 LAYOUT_2016 = Layout(
     version="2016",
+    known_inside=_KNOWN_2016,
     valid_until=datetime(2018, 1, 1, tzinfo=UTC),
     body=(f"//div[{has_class('article__text')}]", "//div[@itemprop='articleBody']"),
     drop=(
@@ -48,6 +91,7 @@ LAYOUT_2016 = Layout(
 LAYOUT_CURRENT = replace(
     LAYOUT_2016,
     version="2018",
+    known_inside=_KNOWN_2018,
     valid_until=None,
     # article__text may now come in several parts (paywall splits): they are joined in order
     body=(*LAYOUT_2016.body, f"//article[{has_class('article-item')}]"),  # + РБК Вино
@@ -110,5 +154,6 @@ SITE = Site(
         # .../<id>/ is .../<id>
         (rf"^(https://(?:[\w-]+\.)*rbc\.ru/(?:[\w-]+/)*{_ID})/+(?=[?#]|$)", r"\1"),
     ),
+    url_dates=(r"/(?P<d>\d{2})/(?P<m>\d{2})/(?P<y>\d{4})/",),  # /politics/03/06/2025/683eb865...
     layouts=(LAYOUT_2016, LAYOUT_CURRENT),
 )

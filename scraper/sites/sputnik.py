@@ -68,8 +68,28 @@ _OLD_AUTHORS = (f"//div[{has_class('b-article__refs-author')}]//a",)
 _OLD_TAGS = (f"//ul[{has_class('b-article__refs-tags')}]//a", f"//ul[{has_class('b-article__tags-list')}]//a")
 _OLD_LEAD = (f"//div[{has_class('b-article__lead')}]", f"//div[{has_class('b-article__announce')}]")
 
+# What each layout's pages show inside the body container: the markup sentinel reports anything else.
+_KNOWN_B_2014 = (
+    "div.b-article__lead", "div.b-inject", "div.b-inject__article", "div.b-inject__article-desc",
+    "div.b-inject__article-photo", "div.b-inject__article-title", "div.b-inject__copy", "img",
+)  # fmt: skip
+
+_KNOWN_2021 = (
+    "a.article__article-image", "a.article__article-title", "div.article__announce-text", "div.article__article",
+    "div.article__article-desc", "div.article__article-info", "div.article__article-supertag",
+    "div.article__photo", "div.article__photo-item", "div.article__photo-item-image",
+    "div.article__photo-item-text", "div.article__quote", "div.article__quote-bg", "div.article__quote-text",
+    "div.article__text", "div.banner", "div.banner__content", "div.elem-info", "div.elem-info__date",
+    "div.media", "div.media__copyright", "div.media__copyright-item", "div.media__size", "div.media__title",
+    "div.photoview__open", "div[data-type=article]", "div[data-type=banner]", "div[data-type=h2]",
+    "div[data-type=list]", "div[data-type=media]", "div[data-type=photolenta]", "div[data-type=quote]",
+    "div[data-type=text]", "h2.article__h2", "img", "svg.svg-icon", "ul.article__list", "use",
+)  # fmt: skip
+
+
 LAYOUT_B2014 = Layout(
     version="b-2014",
+    known_inside=_KNOWN_B_2014,
     # ria.ru moved to the new markup in 2019, the Sputnik country sites only in 2021: until then this
     # version also knows the new markup so that ria.ru pages of 2019-2021 still read.
     valid_until=datetime(2021, 7, 1, tzinfo=UTC),
@@ -81,12 +101,17 @@ LAYOUT_B2014 = Layout(
     authors=_OLD_AUTHORS + _AUTHORS,
     tags=_OLD_TAGS + _TAGS,
     lead=_OLD_LEAD + _LEAD,
+    # the typed blocks of the current markup that are text; every other kind (an embedded card, a
+    # photo, a banner, a video, a kind added tomorrow) is dropped
+    block_attribute="data-type",
+    block_kinds=("text", "quote", "list", "h2", "h3", "table", "photolenta"),
 )
 
 # The new markup alone: the b-* selectors go, the date formats stay.
 LAYOUT_2021 = replace(
     LAYOUT_B2014,
     version="2021",
+    known_inside=_KNOWN_2021,
     valid_until=None,
     body=_BODY,
     drop=_DROP,
@@ -130,6 +155,7 @@ SITE = Site(
         r"/amp/",  # AMP copies of articles
         r"-print\.html$",
     ),
+    url_dates=(r"/(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})/",),  # /20211208/slug-1034567890.html
     url_rewrites=(
         # the mobile hosts (m.sputnik-abkhazia.ru, m.ria.ru) carry the desktop paths; every site of
         # the family is https-only, while old pages and feeds still link http://

@@ -14,10 +14,28 @@ from scraper.sites.base import Layout, Site, has_class
 
 _BODY = f"//div[{has_class('article_body')}]"
 
+# What each layout's pages show inside the body container: the markup sentinel reports anything else.
+_KNOWN_2021 = (
+    "a.questionnaire_vote", "a.telegram_link", "div.article_body", "div.auth_articles_block",
+    "div.auth_articles_title", "div.image_block", "div.image_description", "div.mist_block", "div.nts-video",
+    "div.nts-video-label", "div.nts-video-wrapper", "div.questionnaire", "div.questionnaire_question",
+    "div.questionnaire_title", "div.special_theme_news_block", "div.special_theme_title", "div.sunsite_actions",
+    "div.telegram", "div.video_block", "div.video_description", "iframe", "img", "input", "label",
+    "li.auth_articles_item", "li.special_theme_news_item", "script", "span.date", "span.image_author",
+    "span.mist_text", "span.telegram_icon", "span.telegram_text", "span.title", "ul.auth_articles_list",
+    "ul.questionnaire_answers", "ul.special_theme_news_list",
+)  # fmt: skip
+_KNOWN_2025 = (
+    "a.read_also_art_link", "article", "div.box_art_read-also", "div.box_link_also", "div.img_inner_also",
+    "div.nd_read_also_wrap", "div.sunsite_actions", "div.wrap_all_read_also", "img", "span.art_header_text",
+    "span.nd_read_also_tt",
+)  # fmt: skip
+
 LAYOUT_2021 = Layout(
     version="2021",
     # the 2025 template was seen in September 2025; the markup, not this date, decides in between
     valid_until=datetime(2025, 1, 1, tzinfo=UTC),
+    known_inside=_KNOWN_2021,
     body=(_BODY,),
     drop=(
         # calibre's list: promo, ads, polls, author's other articles, "found a mistake"
@@ -57,6 +75,7 @@ LAYOUT_2025 = replace(
     LAYOUT_2021,
     version="2025",
     valid_until=None,
+    known_inside=_KNOWN_2025,
     body=(f"{_WRAP}/span[{has_class('art_header_text')}] | {_WRAP}/article",),
     drop=(
         f"{_WRAP}/article//div[{has_class('nd_read_also_wrap')}]",  # a card of another story
