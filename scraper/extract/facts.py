@@ -42,22 +42,24 @@ class Facts:
 
 
 def read_facts(root: HtmlElement, layout: Layout, site: Site, url: str) -> Facts:
-    data = structured(root)
+    data = _Lazy(root)  # structured data costs a few ms a page: read only when a layout misses
     sources: dict[str, str] = {}
 
-    def pick(name: str, *links: tuple[str, object]) -> object:
-        for source, value in links:
-            if value:
-                sources[name] = source
-                return value
+    def pick(name: str, *links: Callable[[], tuple[str, object] | None]) -> object:
+        for link in links:
+            found = link()
+            if found is not None and found[1]:
+                sources[name] = found[0]
+                return found[1]
         return None
 
-    title = pick("title", ("layout", page.first(root, layout.title)), *_field(data, "title"),
-                 ("page", page.first(root, _PAGE_TITLE)))  # fmt: skip
-    authors = pick("authors", ("layout", tuple(page.values(root, layout.authors))), *_field(data, "authors"))
+    title = pick("title", lambda: ("layout", page.first(root, layout.title)), lambda: data.field("title"),
+                 lambda: ("page", page.first(root, _PAGE_TITLE)))  # fmt: skip
+    authors = pick("authors", lambda: ("layout", tuple(page.values(root, layout.authors))),
+                   lambda: data.field("authors"))  # fmt: skip
     # a description in meta tags is often a teaser or a promo line: only a JSON-LD one stands for the lead
-    json_lead = [link for link in _field(data, "lead") if link[0] == "json-ld"]
-    lead = pick("lead", ("layout", page.first(root, layout.lead) if layout.lead else None), *json_lead)
+    lead = pick("lead", lambda: ("layout", page.first(root, layout.lead) if layout.lead else None),
+                lambda: data.field("lead", only="json-ld"))  # fmt: skip
     published = _published(root, layout, site, url, data, sources)
     tags = tuple(page.values(root, layout.tags))
     return Facts(_str(title), published, _tuple(authors), tags, _str(lead), tuple(sources.items()))
@@ -80,7 +82,7 @@ def with_extracted(facts: Facts, extracted: Callable[[], Extracted]) -> Facts:
 
 
 def _published(
-    root: HtmlElement, layout: Layout, site: Site, url: str, data: Structured, sources: dict[str, str]
+    root: HtmlElement, layout: Layout, site: Site, url: str, data: _Lazy, sources: dict[str, str]
 ) -> datetime | None:
     printed = page.values(root, layout.published)
     day = url_date(url, site.url_dates)
@@ -92,10 +94,10 @@ def _published(
     if day is not None and at is not None:
         sources["published"] = "layout+url"
         return datetime.combine(day, at, ZoneInfo(site.timezone))
-    if data.published is not None:
-        when = parse_date([data.published.value], layout.date_formats, site.timezone)
+    if (stated := data.field("published")) is not None:
+        when = parse_date([str(stated[1])], layout.date_formats, site.timezone)
         if when is not None:
-            sources["published"] = data.published.source
+            sources["published"] = stated[0]
             return when
     if day is not None:  # a date alone: midnight in the site's zone, the source says so
         sources["published"] = "url"
@@ -106,9 +108,20 @@ def _published(
     return when
 
 
-def _field(data: Structured, name: str) -> list[tuple[str, object]]:
-    found = getattr(data, name)
-    return [(found.source, found.value)] if found is not None else []
+class _Lazy:
+    """The page's structured data, read the first time a field asks for it."""
+
+    def __init__(self, root: HtmlElement) -> None:
+        self._root = root
+        self._data: Structured | None = None
+
+    def field(self, name: str, only: str | None = None) -> tuple[str, object] | None:
+        if self._data is None:
+            self._data = structured(self._root)
+        found = getattr(self._data, name)
+        if found is None or (only is not None and found.source != only):
+            return None
+        return found.source, found.value
 
 
 def _str(value: object) -> str | None:
