@@ -85,7 +85,7 @@ def _as_csv(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
+    if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 
@@ -97,7 +97,10 @@ def test_parquet_carries_the_same_values_typed(archive: Archive) -> None:
     assert str(table.schema.field("authors").type) == "list<element: string>"
     assert str(table.schema.field("warc_offset").type) == "int64"
     assert str(table.schema.field("adapter_fallback").type) == "bool"
-    assert by_url(table.to_pylist()) == by_url(on_disk(archive))
+    nested = ("sources", "new_inside")  # a map and a list of records: kept as their JSON text
+    expected = [{k: json.dumps(v, ensure_ascii=False) if k in nested else v for k, v in row.items()}
+                for row in on_disk(archive)]  # fmt: skip
+    assert by_url(table.to_pylist()) == by_url(expected)
 
 
 def test_a_missing_text_file_fails_that_row_only(archive: Archive, tmp_path: Path) -> None:

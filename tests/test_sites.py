@@ -12,7 +12,7 @@ import pytest
 from lxml import html
 from textmatch import leaked, missing_in_order, norm
 
-from scraper import Article, process
+from scraper import Article, Rejected, process
 from scraper.capture.warc import Stored, read_responses
 from scraper.sites import GENERIC, SITES, site_for
 from scraper.sites.base import Layout, Site, has_class
@@ -41,8 +41,12 @@ def test_fixture(case: Path) -> None:
     capture = stored.capture
     site = site_for(capture.url)
     article = process(capture, site)
-    assert isinstance(article, Article), article
     assert site.name == expected["site"]
+    if expected.get("rejected"):  # a page that is no article (an error page served with 200...)
+        assert isinstance(article, Rejected), article
+        assert article.reason.startswith(str(expected["rejected"])), article.reason
+        return
+    assert isinstance(article, Article), article
     assert not article.fallback, "body container not found"
     assert missing_in_order(article.text, expected["body"]) == []
     assert leaked(article.text, expected.get("boilerplate", []), expected["body"]) == []
@@ -55,6 +59,11 @@ def test_fixture(case: Path) -> None:
         assert article.published.date().isoformat() == expected["published_date"]
     if expected.get("language"):
         assert article.language == expected["language"]
+    if expected.get("headline_only"):  # a title and a date, no text
+        assert article.headline_only
+        assert article.text == ""
+    if "authors" in expected:
+        assert list(article.authors) == expected["authors"]
 
 
 def test_has_class_matches_whole_class_tokens() -> None:

@@ -31,7 +31,7 @@ from scraper.sites import SITES
 FORMATS = ("jsonl", "csv", "parquet")
 _LISTS = frozenset({"authors", "tags"})
 _INTS = frozenset({"http_status", "warc_offset"})
-_BOOLS = frozenset({"adapter_fallback"})
+_BOOLS = frozenset({"adapter_fallback", "headline_only"})
 _BATCH = 1000  # parquet rows per row group write
 
 Row = dict[str, Any]

@@ -34,6 +34,9 @@ _NOT_FOUND = re.compile(
 )
 
 
+ERROR_PAGE = "error page"
+
+
 def process(capture: Capture, site: Site) -> Article | Rejected:
     """Never raises: any bytes give an article or a reason why there is none."""
     reason = _unusable(capture)
@@ -68,7 +71,7 @@ def _process(capture: Capture, site: Site) -> Article | Rejected:
         return Rejected(capture.url, "no HTML document in the body")
     layout, before = _choose(root, site, capture)
     if error := _error_page(root, layout, before):
-        return Rejected(capture.url, f"error page: {error}")
+        return Rejected(capture.url, f"{ERROR_PAGE}: {error}")
     facts = read_facts(root, layout, site, capture.url)  # before the drops, which take the scripts
     watch = Watch(before, layout)
     page.drop(root, COMMON_DROP + layout.drop)

@@ -15,7 +15,7 @@ from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive
 from scraper.archive.texts import write_article
 from scraper.errors import StoreError
-from scraper.extract.process import process
+from scraper.extract.process import ERROR_PAGE, process
 from scraper.models import Article, Capture, Outcome, RecordRef, Rejected, Skipped
 from scraper.sites import site_for
 
@@ -32,7 +32,10 @@ def judge(capture: Capture, truncated: str | None, named: bool = True) -> Articl
         return Skipped(capture.url, f"HTTP {capture.status}")
     if not named and (why := not_an_article(capture)):
         return Skipped(capture.url, f"not an article: {why}")
-    return process(capture, site_for(capture.url))
+    result = process(capture, site_for(capture.url))
+    if isinstance(result, Rejected) and result.reason.startswith(ERROR_PAGE):
+        return Skipped(result.url, result.reason)  # the site said "not found": no article, no fault
+    return result
 
 
 def not_an_article(capture: Capture) -> str | None:

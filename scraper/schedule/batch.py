@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -107,4 +107,6 @@ def _one(capturer: Capturer, polite: Polite, archive: Archive, warc: Path, seq: 
     got = capturer.page(url, stem_for)
     if got.error or got.final is None or got.ref is None or got.stem is None:
         return Outcome(url, False, got.error or "nothing received")
-    return extract(got.final, got.ref, got.stem, got.truncated)
+    outcome = extract(got.final, got.ref, got.stem, got.truncated)
+    # asked for as an article: a page that is none (the site's "not found" page) failed
+    return replace(outcome, ok=False, skipped=False) if outcome.skipped else outcome

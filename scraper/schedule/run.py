@@ -37,7 +37,7 @@ from scraper.sites import Site
 from scraper.urls import canonical
 
 # reasons that a later run would only repeat: the URL is given up at once instead of retried
-_PERMANENT = ("HTTP 404", "HTTP 410", "not HTML")
+_PERMANENT = ("HTTP 404", "HTTP 410", "not HTML", "error page")
 _MAX_SITEMAP_DEPTH = 2  # an index of indexes at most; a self-referencing index stops here too
 _Ended = tuple[str, str, datetime, Outcome]  # (canonical, url, when fetched, what extraction gave)
 
