@@ -70,13 +70,15 @@ def paragraphs(seed: int | str, count: int | None = None) -> list[str]:
     return out
 
 
-def page(site: str, title: str, body: Sequence[str], json_ld: Sequence[str] | None = None, gone: bool = False) -> bytes:
+def page(site: str, title: str, body: Sequence[str], json_ld: Sequence[str] | None = None, gone: bool = False,
+         inside: str = "") -> bytes:  # fmt: skip
+    """An article page; ``inside``: markup put first in the body container (a box the site adds)."""
     ld = ""
     if json_ld is not None:
         data = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": title,
                 "articleBody": "\n".join(json_ld)}  # fmt: skip
         ld = f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
-    text = "".join(f"<p>{p}</p>" for p in body)
+    text = inside + "".join(f"<p>{p}</p>" for p in body)
     container = CONTAINER["gone" if gone else site].format(text)
     return (
         f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>'

@@ -82,3 +82,21 @@ def test_a_metadata_record_naming_another_urls_text_is_refused(tmp_path: Path) -
     code, said = reclean(str(out / "warc"), "--out", str(out))
     assert code == 1 and "no text path of https://www.interfax.ru/world/2" in said, said
     assert not (out / "text").exists()
+
+
+def test_a_flipped_byte_costs_its_own_records_only_whatever_the_jobs(tmp_path: Path) -> None:
+    seeds = sorted((Path(__file__).parent / "fixtures" / "seeds").glob("*.warc.gz"))
+    joined = b"".join(seed.read_bytes() for seed in seeds)
+    second = len(seeds[0].read_bytes())
+    damaged = bytearray(joined)
+    damaged[second + 200] ^= 0xFF  # inside the second record's compressed data
+    written = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}"
+        (out / "warc").mkdir(parents=True)
+        (out / "warc" / "joined.warc.gz").write_bytes(bytes(damaged))
+        code, said = reclean(str(out / "warc"), "--out", str(out), "--jobs", jobs)
+        assert code == 1 and "joined.warc.gz" in said, said
+        written[jobs] = {p.relative_to(out): p.read_bytes() for p in (out / "text").rglob("*.txt")}
+    assert written["1"] == written["2"]
+    assert len(written["1"]) >= 1  # the record before the damage (reading on past it is the repair's work)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +18,7 @@ from scraper.errors import ConfigError, SnapshotError, UsageError
 from scraper.sites import GENERIC, Site, by_name, site_for
 from scraper.urls import check_http
 from scraper.watch.quality import CheckReport, check_run, pace
+from scraper.watch.sentinel import snapshot_command
 from scraper.watch.verdict import OK, SiteCheck, Thresholds
 
 _SHOWN = 10  # flagged articles listed per site; --json lists them all
@@ -45,9 +45,10 @@ def check(
         bool, typer.Option("--quiet", "-q", help="Nothing when every site is ok; else only the sites that are not.")
     ] = False,
 ) -> None:
-    """Per site: body container found, length against its history, agreement with independent copies,
-    repeated lines, silence against its usual pace; a verdict (ok, degraded, broken, or no data: never an
-    article archived). Exits 1 unless every site is ok: "no data", a fresh archive's, is no all-clear."""
+    """Per site: body container found, length against its history (headline-only items aside), agreement
+    with independent copies, repeated lines, markup new to the adapter inside the body, silence against its
+    usual pace; a verdict (ok, degraded, broken, or no data: never an article archived). Exits 1 unless
+    every site is ok: "no data", a fresh archive's, is no all-clear."""
     with errors():
         settings = load_settings(config, out=out_dir)
         now = datetime.now(UTC)
@@ -61,11 +62,11 @@ def check(
         with Catalog(path) as catalog:
             thresholds = Thresholds(history_days=history_days)
             report = check_run(catalog, settings.out, now, since=start, sites=names, thresholds=thresholds,
-                               max_body=settings.max_body_bytes)  # fmt: skip
+                               max_body=settings.max_body_bytes, config=config)  # fmt: skip
     if as_json:
         out.print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), markup=False)
     elif not (quiet and not report.failed):  # --quiet (for cron) prints nothing when every site is ok
-        _print(report, [] if out_dir is None else ["--out", str(out_dir)], quiet)
+        _print(report, quiet)
     raise typer.Exit(1 if report.failed else 0)
 
 
@@ -87,7 +88,7 @@ def _known(name: str) -> Site:
         raise UsageError(str(exc.args[0])) from None
 
 
-def _print(report: CheckReport, options: list[str], quiet: bool) -> None:
+def _print(report: CheckReport, quiet: bool) -> None:
     if not report.sites:
         out.print("no data: the catalog holds no article and no run of any site yet, so nothing was checked "
                   "(exit 1: a fresh archive is not a healthy one)", markup=False)  # fmt: skip
@@ -95,27 +96,29 @@ def _print(report: CheckReport, options: list[str], quiet: bool) -> None:
     out.print(f"articles archived since {report.since.isoformat(timespec='minutes')}", markup=False)
     out.print(
         f"{'site':10} {'verdict':9} {'articles':>8} {'fallback':>8} {'length (usual)':>15} "
-        f"{'paragraphs (usual)':>18} {'outliers':>8} {'copies':>6} {'truncated':>9} {'leaked':>6} {'repeated':>8}",
+        f"{'paragraphs (usual)':>18} {'outliers':>8} {'copies':>6} {'truncated':>9} {'leaked':>6} {'repeated':>8} "
+        f"{'headlines':>9} {'new inside':>10}",
         markup=False,
     )
     for s in report.sites:
         out.print(
             f"{s.site:10} {s.verdict:9} {s.articles:>8} {s.fallback:>8} "
             f"{_pair(s.median_chars, s.usual_chars):>15} {_pair(s.median_paragraphs, s.usual_paragraphs):>18} "
-            f"{s.outliers:>8} {s.compared:>6} {s.truncated:>9} {s.leaked:>6} {len(s.repeated):>8}",
+            f"{s.outliers:>8} {s.compared:>6} {s.truncated:>9} {s.leaked:>6} {len(s.repeated):>8} "
+            f"{s.headline_only:>9} {len(s.new_inside):>10}",
             markup=False,
         )
     for s in report.sites:
         if not (quiet and s.verdict == OK):
-            _details(s, options)
+            _details(s, report.snapshot_options)
 
 
 def _pair(value: int | None, usual: int | None) -> str:
     return f"{'-' if value is None else value} ({'-' if usual is None else usual})"
 
 
-def _details(s: SiteCheck, options: list[str]) -> None:
-    if s.verdict == OK and not s.flagged and not s.unreadable and s.silent_since is None:
+def _details(s: SiteCheck, options: tuple[str, ...]) -> None:
+    if s.verdict == OK and not (s.flagged or s.unreadable or s.new_inside) and s.silent_since is None:
         return
     out.print(f"\n{s.site}: {s.verdict}", markup=False)
     for reason in s.reasons:
@@ -129,10 +132,18 @@ def _details(s: SiteCheck, options: list[str]) -> None:
         out.print(f"  - no articles since {s.silent_since:%Y-%m-%dT%H:%MZ}; {why}", markup=False)
     if s.unreadable:
         out.print(f"  - {s.unreadable} articles in the catalog have no readable text or JSON file", markup=False)
+    for n in s.new_inside:
+        if not n.degraded:  # a degrading one is a reason already
+            out.print(f"  - note: {n.line}", markup=False)
+    if s.headline_only:
+        items = "item" if s.headline_only == 1 else "items"
+        out.print(
+            f"  - {s.headline_only} headline-only {items} (a title, no body on purpose): not measured", markup=False
+        )
     for r in s.repeated:
         out.print(f"  repeated on {r.day.isoformat()} in {r.count} of {r.articles} articles: {r.line}", markup=False)
     for flagged in s.flagged[:_SHOWN]:
-        command = shlex.join(["scraper", "snapshot", flagged.url, "--site", s.site, *options])
+        command = snapshot_command(flagged.url, s.site, options)
         out.print(f"  {flagged.url}: {'; '.join(flagged.reasons)}\n    {command}", markup=False)
     if len(s.flagged) > _SHOWN:
         out.print(f"  ... and {len(s.flagged) - _SHOWN} more flagged articles (--json lists all)", markup=False)

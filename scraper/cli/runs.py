@@ -56,7 +56,7 @@ def run(
         with _stop_on_signals(stop), progress(None, "articles", quiet) as bar:
             budget = Budget(max_articles, seconds, stop)
             result = scheduled_run(settings, chosen, budget, lambda _: bar.advance(bar.task_ids[0]))
-        result = _with_quality(result, settings, [s.name for s in chosen])
+        result = _with_quality(result, settings, [s.name for s in chosen], config)
     for name, figures in result.sites.items():
         for line in figures.failure_lines():
             err.print(f"failed: {name}: {line}", markup=False)
@@ -75,14 +75,16 @@ def run(
     raise typer.Exit(1 if result.failed else 0)
 
 
-def _with_quality(result: RunResult, settings: Settings, sites: list[str]) -> RunResult:
+def _with_quality(result: RunResult, settings: Settings, sites: list[str], config: Path | None) -> RunResult:
     """The quality watch over the last 24 hours, after every run; a check that cannot be made is
     said in the notes, never a failed run."""
     from scraper.watch.quality import check_run
 
     try:
         with Catalog(Archive(settings.out).catalog) as catalog:
-            quality = check_run(catalog, settings.out, datetime.now(UTC), sites=sites, max_body=settings.max_body_bytes)
+            quality = check_run(
+                catalog, settings.out, datetime.now(UTC), sites=sites, max_body=settings.max_body_bytes, config=config
+            )
     except ScraperError as exc:
         return replace(result, notes=(*result.notes, f"quality check not made: {exc}"))
     return replace(result, quality=quality)

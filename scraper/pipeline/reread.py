@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 from scraper.archive.layout import Archive
-from scraper.capture.framing import WHOLE, Span, spans
+from scraper.capture.framing import Span, spans
 from scraper.capture.warc import ReadProblem, Stored, find_warcs, is_warc, read_responses
 from scraper.config import Settings
 from scraper.errors import ArchiveError, UsageError
@@ -79,17 +79,21 @@ def _cluster(scheduler: str) -> ModuleType:
     return distributed
 
 
-def reclean_file(warc: Path, settings: Settings, span: Span = WHOLE) -> list[Outcome]:
+def reclean_file(warc: Path, settings: Settings, span: Span | None = None) -> list[Outcome]:
     """Re-clean one WARC file (or a span of it, from ``framing.spans``) in this process: the unit of
     work of the worker processes and of a distributed re-clean. Spans of one file, re-cleaned in
     any order or place, write the same files as the whole file."""
     return [_reclean_task(task) for task in _tasks([warc], settings, span)]
 
 
-def _tasks(warcs: list[Path], settings: Settings, span: Span = WHOLE) -> Iterator[_Task]:
+def _tasks(warcs: list[Path], settings: Settings, span: Span | None = None) -> Iterator[_Task]:
+    """A whole file is read span by span, as the worker processes read it: a damaged record then
+    costs the records of its span only, and one process and several write the same files."""
     archive = Archive(settings.out)
     for warc in warcs:
-        for item in read_responses(warc, archive.relative(warc), settings.max_body_bytes, span):
+        parts = spans(warc, _SPAN) if span is None else (span,)
+        name, cap = archive.relative(warc), settings.max_body_bytes
+        for item in (found for part in parts for found in read_responses(warc, name, cap, part)):
             if isinstance(item, ReadProblem):
                 yield _Task(item, archive.batch_folder(warc), True, False)
                 continue

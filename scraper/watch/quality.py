@@ -4,7 +4,8 @@ A site renames one class and the adapter starts keeping a news ticker or droppin
 these checks catch it from the archive alone. Per site, over the articles archived since a moment
 (the window) against those of the days before it (the history): the share of fallback pages,
 length against the history, agreement with independent copies of the text (``scraper.watch.copies``)
-and lines repeated across a day's articles; ``scraper.watch.verdict`` judges the figures. A window
+lines repeated across a day's articles, and element signatures new to the layout inside the body
+(``scraper.watch.sentinel``); ``scraper.watch.verdict`` judges the figures. A window
 without articles is judged by the site's pace before it (``silence``): a feed that stopped, or a site
 that blocks us, is broken, not ok; a site that never had an article is "no data".
 
@@ -29,6 +30,7 @@ from scraper.archive.schema import ArticleRow, QualityRow
 from scraper.errors import ArchiveError
 from scraper.sites import GENERIC, Site, by_name
 from scraper.watch.copies import Agreement, compare, decode_agreements, encode_agreements, find_copies
+from scraper.watch.sentinel import Carrier, Inside, NewInside, new_inside, read_inside, snapshot_options
 from scraper.watch.verdict import (
     BROKEN,
     NO_DATA,
@@ -36,10 +38,12 @@ from scraper.watch.verdict import (
     RANK,
     Figures,
     Measured,
+    Repeated,
     SiteCheck,
     Thresholds,
     baseline,
     judge,
+    line_key,
     repeated_lines,
 )
 
@@ -51,6 +55,7 @@ class CheckReport:
     checked_at: datetime
     since: datetime
     sites: tuple[SiteCheck, ...] = ()
+    snapshot_options: tuple[str, ...] = ()  # what a printed `scraper snapshot` needs: --out (and --config)
 
     @property
     def verdict(self) -> str:
@@ -72,23 +77,26 @@ class CheckReport:
 
 
 def check_run(catalog: Catalog, out_root: Path, now: datetime, *, since: datetime | None = None,
-              sites: Sequence[str] | None = None, thresholds: Thresholds = DEFAULTS,
-              max_body: int = 20_000_000) -> CheckReport:  # fmt: skip
+              sites: Sequence[str] | None = None, thresholds: Thresholds = DEFAULTS, max_body: int = 20_000_000,
+              config: Path | None = None) -> CheckReport:  # fmt: skip
     """Check every site of the catalog (or ``sites``) over the articles archived since ``since``
-    (default: the 24 hours before ``now``); store each site's verdict and figures in the catalog."""
+    (default: the 24 hours before ``now``); store each site's verdict and figures in the catalog.
+    ``config``: the --config the command ran with, which the snapshot commands printed must carry."""
     since = since or now - timedelta(days=1)
     runs = {s.site: s.last_run for s in catalog.status()}
+    options = snapshot_options(out_root, config)
     checks = []
     for name in list(sites) if sites is not None else list(runs):
-        check = _check_site(catalog, out_root, name, since, thresholds, max_body)
+        check = _check_site(catalog, out_root, name, since, thresholds, max_body, options)
         if not check.articles and not check.unreadable:  # nothing archived in the window
             check = _silent(catalog, check, since, now, runs.get(name), thresholds)
         catalog.record_check(check.site, checked_at=now, since=since, verdict=check.verdict, report=check.to_dict())
         checks.append(check)
-    return CheckReport(now, since, tuple(checks))
+    return CheckReport(now, since, tuple(checks), options)
 
 
-def _check_site(catalog: Catalog, root: Path, name: str, since: datetime, th: Thresholds, max_body: int) -> SiteCheck:
+def _check_site(catalog: Catalog, root: Path, name: str, since: datetime, th: Thresholds, max_body: int,
+                options: Sequence[str]) -> SiteCheck:  # fmt: skip
     start = since - timedelta(days=th.history_days)
     known = catalog.quality_rows(name, start)
     rows = [r for r in catalog.articles(name, start) if r.text_path and r.archived_at is not None]
@@ -98,13 +106,28 @@ def _check_site(catalog: Catalog, root: Path, name: str, since: datetime, th: Th
     agreements, compared = _agreements(catalog, root, _site(name), texts, known, th, max_body)
     catalog.record_quality([*fresh, *compared])
     measured = [
-        Measured(t.url, t.archived_at, _chars(t), len(t.lines), t.fallback, agreements[t.canonical]) for t in texts
+        Measured(t.url, t.archived_at, _chars(t), len(t.lines), t.fallback, agreements[t.canonical], t.headline_only)
+        for t in texts
     ]
     days: dict[date, list[Sequence[str]]] = {}
     for t in texts:
         days.setdefault(t.archived_at.astimezone(UTC).date(), []).append(t.lines)
-    check = judge(name, measured, baseline(history, th), repeated_lines(days, th), len(history), th)
+    repeated = repeated_lines(days, th)
+    inside = _new_inside(name, texts, agreements, repeated, since, th, options)
+    check = judge(name, measured, baseline(history, th), repeated, len(history), th, inside)
     return replace(check, unreadable=len(window) - len(texts))
+
+
+def _new_inside(site: str, texts: Sequence[Loaded], agreements: Agreements, repeated: Sequence[Repeated],
+                since: datetime, th: Thresholds, options: Sequence[str]) -> tuple[NewInside, ...]:  # fmt: skip
+    """The signatures new to the layout; an article "echoes" a leak when it carries a repeated line
+    or a line its copy lacks, the evidence that what the layout kept is no text."""
+    keys = {line_key(r.line) for r in repeated}
+    echoed = [
+        any(a.leaked for a in agreements[t.canonical]) or any(line_key(x) in keys for x in t.lines) for t in texts
+    ]
+    carriers = [Carrier(t.url, t.inside, echo) for t, echo in zip(texts, echoed, strict=True)]
+    return new_inside(carriers, since, site, options, th.new_inside_share, th.new_inside_min)
 
 
 def _history(
@@ -254,6 +277,8 @@ class Loaded:
     warc_file: str | None
     warc_offset: int | None
     lead: str | None
+    headline_only: bool  # a title and a date, the body empty on purpose
+    inside: tuple[Inside, ...]  # element signatures new to the layout, met inside the body container
 
 
 def load_article(root: Path, row: ArticleRow) -> Loaded | None:
@@ -278,4 +303,6 @@ def load_article(root: Path, row: ArticleRow) -> Loaded | None:
         warc_file=meta.get("warc_file") or row.warc_file,
         warc_offset=offset if isinstance(offset, int) else row.warc_offset,
         lead=meta.get("lead"),
+        headline_only=meta.get("headline_only") is True,
+        inside=read_inside(meta.get("new_inside")),
     )

@@ -11,7 +11,10 @@ of the window against those of the history:
   leaked;
 - repeated lines: a line in many of the site's articles of one day (a ticker, a "read also" block);
 - silence: a window without articles, judged by the site's pace before it (``scraper.watch.quality``
-  reads that from the catalog); a site that never had an article is "no data", not ok.
+  reads that from the catalog); a site that never had an article is "no data", not ok;
+- new inside the body: signatures the layout does not know (``scraper.watch.sentinel`` judges them).
+
+Headline-only items (an empty body on purpose) are counted, not measured: no length figure.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from datetime import date, datetime
 from typing import Any
 
 from scraper.watch.copies import Agreement, words
+from scraper.watch.sentinel import NewInside
 
 OK, DEGRADED, BROKEN = "ok", "degraded", "broken"
 NO_DATA = "no data"  # nothing archived to judge: not ok (a fresh archive is no fine one), but no fault found
@@ -54,6 +58,8 @@ class Thresholds:
     silence_factor: float = 2.0  # silent this many times its longest silence of the history: broken
     silence_min_history: int = 20  # fewer articles in the history before a silence: the silence is not judged
     silence_min_days: float = 7.0  # nor when they span less (half the history if shorter): a week shows its lulls
+    new_inside_share: float = 0.1  # a signature new to the layout in this share of the window's articles counts ...
+    new_inside_min: int = 2  # ... and in at least this many
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,7 @@ class Measured:
     paragraphs: int
     fallback: bool
     agreements: tuple[Agreement, ...] = ()
+    headline_only: bool = False  # an empty body on purpose: no length figure
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +127,14 @@ class SiteCheck:
     unreadable: int = 0  # catalog rows whose text or JSON file could not be read
     silent_since: datetime | None = None  # no article in the window: the first capture of the latest before it
     usual_per_day: float | None = None  # ... and the site's pace before it, when its history was enough to judge
+    headline_only: int = 0  # window articles with a title and a date and no body, on purpose
+    new_inside: tuple[NewInside, ...] = ()  # signatures new to the layout; the degrading ones are reasons too
 
     def to_dict(self) -> dict[str, Any]:
         silent = self.silent_since.isoformat() if self.silent_since else None
         repeated = [asdict(r) | {"day": r.day.isoformat()} for r in self.repeated]
-        return asdict(self) | {"repeated": repeated, "silent_since": silent}
+        inside = [asdict(n) | {"line": n.line} for n in self.new_inside]
+        return asdict(self) | {"repeated": repeated, "silent_since": silent, "new_inside": inside}
 
 
 # --- length against the site's history -------------------------------------------------------
@@ -143,8 +153,9 @@ Figures = tuple[int, int, bool]  # chars, paragraphs, fallback
 
 
 def baseline(history: Iterable[Figures], thresholds: Thresholds) -> Baseline | None:
-    """From (chars, paragraphs, fallback) of the history; fallback texts are no measure of the adapter."""
-    good = [(c, p) for c, p, fallback in history if not fallback]
+    """From (chars, paragraphs, fallback) of the history; fallback texts are no measure of the adapter, nor
+    are headline-only items: the texts with no paragraph (any other empty text is rejected, never archived)."""
+    good = [(c, p) for c, p, fallback in history if not fallback and p > 0]
     if len(good) < thresholds.min_history:
         return None
     chars = spread((c for c, _ in good), thresholds.min_spread)
@@ -182,7 +193,7 @@ def repeated_lines(days: Mapping[date, Sequence[Sequence[str]]], thresholds: Thr
         counts: Counter[str] = Counter()
         shown: dict[str, str] = {}
         for lines in texts:
-            keys = {" ".join(words(line)): line for line in lines if len(line.strip()) >= thresholds.repeat_min_chars}
+            keys = {line_key(line): line for line in lines if len(line.strip()) >= thresholds.repeat_min_chars}
             counts.update(keys.keys())
             for key, line in keys.items():
                 shown.setdefault(key, line)
@@ -191,15 +202,21 @@ def repeated_lines(days: Mapping[date, Sequence[Sequence[str]]], thresholds: Thr
     return sorted(found, key=lambda r: (-r.count, r.day, r.line))
 
 
+def line_key(line: str) -> str:
+    """What makes two lines the same line: their words (quotes, dashes and case vary)."""
+    return " ".join(words(line))
+
+
 # --- the verdict ----------------------------------------------------------------------------
 
 
-def judge(site: str, window: Sequence[Measured], base: Baseline | None, repeated: Sequence[Repeated],
-          history: int, thresholds: Thresholds = Thresholds()) -> SiteCheck:  # fmt: skip
-    """The site's verdict from its window's articles and its history's baseline."""
+def judge(site: str, window: Sequence[Measured], base: Baseline | None, repeated: Sequence[Repeated], history: int,
+          thresholds: Thresholds = Thresholds(), inside: Sequence[NewInside] = ()) -> SiteCheck:  # fmt: skip
+    """The site's verdict from its window's articles, its history's baseline and the new signatures."""
     th = thresholds
     flags: dict[str, list[str]] = {m.url: [] for m in window}
-    good = [m for m in window if not m.fallback]  # a fallback text measures trafilatura, not the adapter
+    # a fallback text measures trafilatura, not the adapter; a headline-only item has no body to measure
+    good = [m for m in window if not m.fallback and not m.headline_only]
     chars, paragraphs = (
         spread((m.chars for m in good), th.min_spread),
         spread((m.paragraphs for m in good), th.min_spread),
@@ -213,6 +230,7 @@ def judge(site: str, window: Sequence[Measured], base: Baseline | None, repeated
         found += _shifts(((" length", chars, base.chars), (" paragraph count", paragraphs, base.paragraphs)), th)
     if repeated:
         found.append((DEGRADED, f"{_count(len(repeated), 'line')} repeated across a day's articles"))
+    found += [(DEGRADED, n.line) for n in inside if n.degraded]
     compared = [m for m in window if m.agreements]
     return SiteCheck(
         site=site, verdict=max((level for level, _ in found), key=RANK.__getitem__, default=OK),
@@ -223,6 +241,7 @@ def judge(site: str, window: Sequence[Measured], base: Baseline | None, repeated
         truncated=sum(any(a.truncated for a in m.agreements) for m in compared),
         leaked=sum(any(a.leaked for a in m.agreements) for m in compared), repeated=tuple(repeated),
         flagged=tuple(Flagged(url, tuple(why)) for url, why in flags.items() if why),
+        headline_only=sum(m.headline_only for m in window), new_inside=tuple(inside),
     )  # fmt: skip
 
 

@@ -121,7 +121,10 @@ def _iterate(fh: _Bounded, path: Path, relative_name: str, max_body: int, span: 
                 held = None
             ordinal += response
     except Corrupt as exc:
-        yield from _unsaid(path, held, "the records after it are corrupt")
+        if ours:  # the unreadable record may be the held response's metadata record
+            yield from _unsaid(path, held, "the records after it are corrupt")
+        elif held is not None:
+            yield held
         rest = "rest of file skipped" if span.stop is None else f"skipped up to offset {span.stop}"
         yield ReadProblem(str(path), end, f"corrupt record, {rest}: {exc}")
         return
