@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -157,15 +157,6 @@ class Archive:
     def close(self) -> None:
         self.stack.close()
         self.files.clear()
-
-
-@pytest.fixture
-def archive(tmp_path: Path) -> Iterator[Archive]:
-    root = tmp_path / "archives"
-    with Catalog(root / "catalog.sqlite") as catalog:
-        built = Archive(root, catalog)
-        yield built
-        built.close()
 
 
 def day_of_articles(archive: Archive, day: datetime, *, per_site: int = 12, gone: str | None = None,

@@ -8,7 +8,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from test_quality import DAY1, Archive, day_of_articles
 from typer.testing import CliRunner
 
 from scraper import Article, process
-from scraper.archive.catalog import Catalog
 from scraper.capture.warc import Stored, read_responses
 from scraper.cli import app
 from scraper.sites import site_for
@@ -30,15 +28,6 @@ INTERFAX = TESTS / "fixtures" / "interfax" / "interfax-interview-airports-2023.w
 
 def stored(warc: Path) -> Stored:
     return next(s for s in read_responses(warc, warc.name, 10**8) if isinstance(s, Stored))
-
-
-@pytest.fixture
-def archive(tmp_path: Path) -> Iterator[Archive]:
-    root = tmp_path / "archives"
-    with Catalog(root / "catalog.sqlite") as catalog:
-        built = Archive(root, catalog)
-        yield built
-        built.close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,22 +15,12 @@ import pytest
 from test_quality import DAY1, DAY2, Archive, page, paragraphs, url_of
 from typer.testing import CliRunner
 
-from scraper.archive.catalog import Catalog
 from scraper.cli import app
 from scraper.watch.quality import check_run
 from scraper.watch.sentinel import Carrier, Inside, new_inside, read_inside
 from scraper.watch.verdict import DEGRADED, OK, Thresholds, baseline
 
 PROMO = "Подписывайтесь на РБК в мессенджере Max: главное за день в одном канале"
-
-
-@pytest.fixture
-def archive(tmp_path: Path) -> Iterator[Archive]:
-    root = tmp_path / "archives"
-    with Catalog(root / "catalog.sqlite") as catalog:
-        built = Archive(root, catalog)
-        yield built
-        built.close()
 
 
 def articles(archive: Archive, site: str, day: datetime, count: int, first: int,
