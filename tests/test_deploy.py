@@ -7,6 +7,7 @@ import configparser
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,9 @@ def test_systemd_units() -> None:
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze on this machine")
 def test_systemd_analyze_verify(tmp_path: Path) -> None:
     # the units as installed here: the real scraper executable and a real working folder
-    installed = shutil.which("scraper")
+    # the command installed beside the interpreter that runs the tests (the venv's bin/), PATH or not
+    beside = Path(sys.executable).parent / "scraper"
+    installed = str(beside) if beside.is_file() else shutil.which("scraper")
     if installed is None:
         pytest.skip("scraper is not installed as a command")
     service = (DEPLOY / "scraper.service").read_text()
