@@ -1,13 +1,16 @@
 """Settings: defaults < config.toml < environment < command line, read in this one place.
 
 The config file is ``--config PATH``, else ``$SCRAPER_CONFIG``, else ``./config.toml`` when it
-exists. Every key is documented in the project's config.toml. A key of the wrong type, or one
-this version does not know, is a ``ConfigError`` naming the file and the key.
+exists. Every key is documented in the project's config.toml. A key of the wrong type, one
+this version does not know, or a value outside the key's range (``_RANGES``: no nan or inf, no
+zero where zero means nothing works, no thousands of worker processes) is a ``ConfigError``
+naming the file and the key.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import tomllib
@@ -73,7 +76,39 @@ _KEYS: dict[tuple[str, str], str] = {
     ("run", "jobs"): "run_jobs",
 }
 _ENV = {"SCRAPER_OUT": "out", "SCRAPER_USER_AGENT": "user_agent", "SCRAPER_JOBS": "jobs"}
+_FLAGS = {"run_jobs": "--jobs"}  # a field whose command-line option is not --<field>
 _TYPES = {f.name: str(f.type) for f in fields(Settings)}
+
+_DAY = 86_400.0
+_CONFIG_MAX_BYTES = 1 << 20  # a config file is a few KiB; /dev/zero or a log file is refused unread
+MIN_WARC_BYTES = 64 * 1024  # below one record of a small page: every record would start a new file
+MAX_USER_AGENT = 512  # characters; servers refuse header lines of a few KiB
+MAX_DURATION = 100 * 365.25 * _DAY  # parse_duration's ceiling: datetimes and waits overflow past it
+
+
+def max_jobs() -> int:
+    """Most worker processes a command forks: enough for any machine, never thousands."""
+    return max(32, 4 * (os.cpu_count() or 1))
+
+
+# the least and most value of each number field (both included); None: no ceiling.
+# Every wait is bounded (a day); jobs are bounded by max_jobs().
+_RANGES: dict[str, tuple[float, float | None]] = {
+    "timeout": (0.001, _DAY),
+    "total_timeout": (0.001, _DAY),
+    "max_redirects": (0, 100),
+    "max_body_bytes": (1, 1 << 30),
+    "retries": (0, 100),
+    "backoff": (0, _DAY),
+    "backoff_max": (0, _DAY),
+    "retry_after_max": (0, _DAY),
+    "jobs": (1, None),
+    "run_jobs": (1, None),
+    "warc_max_bytes": (MIN_WARC_BYTES, None),
+    "delay": (0, _DAY),
+    "max_attempts": (1, 1000),
+    "retry_backoff": (0, 30 * _DAY),  # the catalog never waits longer than 30 days anyway
+}
 
 
 def load_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -86,15 +121,20 @@ def load_settings(config: Path | None = None, env: Mapping[str, str] | None = No
         settings = replace(settings, **_from_file(path))
     from_env = {field: coerce(field, env[name], f"${name}") for name, field in _ENV.items() if env.get(name)}
     settings = replace(settings, **from_env)
-    given = {k: coerce(k, v, f"--{k.replace('_', '-')}") for k, v in overrides.items() if v is not None}
+    given = {k: coerce(k, v, _FLAGS.get(k, f"--{k.replace('_', '-')}")) for k, v in overrides.items() if v is not None}
     return replace(settings, **given)
 
 
 def _from_file(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as file:
+            raw = file.read(_CONFIG_MAX_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from exc
+    if len(raw) > _CONFIG_MAX_BYTES:
+        raise ConfigError(f"{path}: not a config file: larger than {_CONFIG_MAX_BYTES} bytes")
+    try:  # utf-8-sig: a file saved by an editor that writes a byte order mark is read all the same
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     values: dict[str, Any] = {}
@@ -115,7 +155,7 @@ def coerce(field: str, value: Any, where: str) -> Any:
     if field == "connect_to":
         return parse_connect_to(value, where)
     if kind == "Path":
-        if isinstance(value, str | Path) and str(value):
+        if isinstance(value, str | Path) and str(value) and "\x00" not in str(value):
             return Path(value)
         raise ConfigError(f"{where} must be a folder path, got {value!r}")
     if kind == "bool":
@@ -126,33 +166,67 @@ def coerce(field: str, value: Any, where: str) -> Any:
         raise ConfigError(f"{where} must be true or false, got {value!r}")
     if field == "sites":
         return _site_names(value, where)
+    if field == "user_agent":
+        return _user_agent(value, where)
     if kind == "str":
         if isinstance(value, str) and value:
             return value
         raise ConfigError(f"{where} must be a non-empty string, got {value!r}")
-    return _number(kind, value, where)
+    return _number(field, kind, value, where)
 
 
-def _number(kind: str, value: Any, where: str) -> int | float:
+def _number(field: str, kind: str, value: Any, where: str) -> int | float:
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
             value = float(value) if kind == "float" else int(value)
     ok = isinstance(value, int) if kind == "int" else isinstance(value, int | float)
-    if not ok or isinstance(value, bool) or value < 0:
+    if not ok or isinstance(value, bool) or not value >= 0:  # "not >=": nan is refused here too
         expected = "a whole number" if kind == "int" else "a number"
-        raise ConfigError(f"{where} must be {expected} >= 0, got {value!r}")
+        raise ConfigError(f"{where} must be {expected} >= 0, got {value!r:.60}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{where} must be a finite number, got {value!r}")
+    least, most = _RANGES[field]
+    if field in ("jobs", "run_jobs"):
+        most = max_jobs()
+    if value < least or (most is not None and value > most):
+        shown = f"from {_plain(least)} to {_plain(most)}" if most is not None else f"at least {_plain(least)}"
+        raise ConfigError(f"{where} must be {shown}, got {value!r:.60}")
     return float(value) if kind == "float" else int(value)
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+def _user_agent(value: Any, where: str) -> str:
+    """A User-Agent header value: printable ASCII, since a header is sent as bytes and a CR or LF
+    would end it early (header injection); non-ASCII is refused rather than sent mangled."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where} must be a non-empty string, got {value!r}")
+    if len(value) > MAX_USER_AGENT:
+        raise ConfigError(f"{where} must be at most {MAX_USER_AGENT} characters, got {len(value)}")
+    bad = next((c for c in value if not " " <= c <= "~"), None)
+    if bad is not None:
+        what = "a control character" if bad.isascii() or not bad.isprintable() else "a non-ASCII character"
+        raise ConfigError(f"{where} must be printable ASCII (a header value), got {what} {bad!r} in {value!r:.80}")
+    return value
 
 
 def parse_duration(value: str, where: str) -> float:
     """Seconds from ``90s``, ``10m``, ``1h30m`` or a plain number of seconds."""
     text = value.strip().lower()
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return float(text)
+        return _bounded(float(text), value, where)
     parts = re.findall(r"(\d+(?:\.\d+)?)\s*([hms])", text)
     if not parts or "".join(n + u for n, u in parts) != text.replace(" ", ""):
         raise ConfigError(f"{where}: {value!r} is not a duration like 90s, 10m or 1h30m")
-    return sum(float(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
+    return _bounded(sum(float(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts), value, where)
+
+
+def _bounded(seconds: float, value: str, where: str) -> float:
+    if not seconds <= MAX_DURATION:  # "not <=": inf from a 400-digit number is refused too
+        raise ConfigError(f"{where}: {value[:40]!r} is longer than {MAX_DURATION / 3600:.0f}h (100 years)")
+    return seconds
 
 
 def _site_names(value: Any, where: str) -> tuple[str, ...]:
@@ -180,10 +254,14 @@ def parse_connect_to(value: Any, where: str) -> tuple[tuple[str, str], ...]:
 
 
 def origin_of(url: str, where: str) -> str:
-    parts = urlsplit(url.strip())
+    try:  # urlsplit and .port raise on a bad bracket or port
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        parts, port = urlsplit(""), None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{where}: {url!r} is not an http(s) origin like https://host[:port]")
     default = 443 if parts.scheme == "https" else 80
-    port = parts.port or default
+    port = port or default
     suffix = "" if port == default else f":{port}"
     return f"{parts.scheme}://{parts.hostname}{suffix}"

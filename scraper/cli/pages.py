@@ -23,6 +23,7 @@ from scraper.cli.common import (
     with_connect_to,
 )
 from scraper.config import load_settings
+from scraper.errors import UsageError
 from scraper.models import Article, Rejected, RunReport, Skipped
 from scraper.pipeline.reread import archive_of, parse_path
 from scraper.pipeline.reread import reclean as reclean_warcs
@@ -36,7 +37,9 @@ def register(app: typer.Typer) -> None:
 
 def fetch(
     urls: Annotated[list[str] | None, typer.Argument(help="Article URLs to fetch.", show_default=False)] = None,
-    from_file: Annotated[Path | None, typer.Option("--from-file", "-f", help="File with one URL a line.")] = None,
+    from_file: Annotated[
+        Path | None, typer.Option("--from-file", "-f", help="File with one URL a line (at most 100,000, 16 MiB).")
+    ] = None,
     connect_to: ConnectToOpt = None,
     user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header.")] = None,
     max_body_bytes: Annotated[int | None, typer.Option("--max-body-bytes", help="Cut bodies past this.")] = None,
@@ -59,7 +62,7 @@ def fetch(
         settings = with_connect_to(settings, connect_to)
         targets = [check_http(u) for u in _read_urls(urls or [], from_file)]
         if not targets:
-            raise typer.BadParameter("give at least one URL, or --from-file")
+            raise UsageError("give at least one URL, or --from-file FILE")
         with progress(len(targets), "fetching", quiet) as bar:
             result = fetch_batch(targets, settings, step(bar, quiet), obey_robots=not ignore_robots)
     _summary("fetched", result.report)
@@ -75,14 +78,36 @@ def fetch(
     raise typer.Exit(1 if result.report.failed else 0)
 
 
+MAX_URLS = 100_000  # a day of every site many times over; a longer list is split
+MAX_URL_FILE_BYTES = 16 << 20  # 100,000 URLs of 160 bytes: /dev/zero or a log file stops here
+_MAX_LINE = 64 << 10  # bytes: no URL is this long (urls.MAX_URL), and a file of NULs stops at once
+
+
 def _read_urls(urls: list[str], from_file: Path | None) -> list[str]:
+    """The URLs given and those of ``from_file`` (one a line, # comments), read line by line and
+    bounded, so that a FIFO or device that never ends stops with a UsageError, not at the OOM killer."""
     found = list(urls)
     if from_file is not None:
         try:
-            lines = from_file.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise typer.BadParameter(f"{from_file}: cannot read: {exc}") from None
-        found += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+            with from_file.open("rb") as file:
+                read = number = 0
+                for number, line in enumerate(iter(lambda: file.readline(_MAX_LINE + 1), b""), 1):
+                    read += len(line)
+                    if read > MAX_URL_FILE_BYTES:
+                        raise UsageError(f"{from_file}: more than {MAX_URL_FILE_BYTES} bytes: not a list of URLs")
+                    if len(line) > _MAX_LINE and not line.endswith(b"\n"):
+                        raise UsageError(f"{from_file}: line {number} is longer than {_MAX_LINE} bytes: not a URL")
+                    text = line.decode("utf-8").removeprefix("\ufeff").strip()  # a BOM on line 1
+                    if text and not text.startswith("#"):
+                        found.append(text)
+                    if len(found) > MAX_URLS:
+                        break
+        except OSError as exc:
+            raise UsageError(f"{from_file}: cannot read: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{from_file}: line {number} is not UTF-8 text") from None
+    if len(found) > MAX_URLS:
+        raise UsageError(f"more than {MAX_URLS} URLs: split the list into several fetches")
     return found
 
 
