@@ -78,3 +78,17 @@ def test_reclean_of_a_fetch_archive_with_a_redirect_keeps_every_name(tmp_path: P
     }
     again = CliRunner().invoke(app, ["reclean", "--out", str(out), str(out / "warc")])
     assert "(0 changed," in again.output and "0 failed" in again.output, again.output
+
+
+def test_a_redirect_to_a_host_no_resolver_takes_fails_that_url_only(tmp_path: Path) -> None:
+    bad = "https://" + "a" * 64 + ".example/x"
+    routes = {
+        "/robots.txt": ROBOTS,
+        "/old/1": Route(status=301, headers={"Location": bad}),
+        "/world/2": Route(body=ARTICLE),
+    }
+    with serve(routes) as server:
+        code, said = fetch(server.origin, tmp_path, "/old/1", "/world/2")
+    assert code == 1, said
+    assert "failed: https://www.interfax.ru/old/1: redirect to a bad URL" in said
+    assert "1 articles" in said or "1 article" in said

@@ -30,6 +30,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from scraper.config import Settings
 from scraper.models import Capture, Exchange
+from scraper.urls import url_problem
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -173,6 +174,8 @@ class Fetcher:
         current = url
         if not url.lower().startswith(("http://", "https://")):
             return Fetched(url, (), None, f"not an http(s) URL: {url[:200]}")
+        if problem := url_problem(url):
+            return Fetched(url, (), None, problem)
         for _ in range(self._s.max_redirects + 1):
             try:
                 exchange = self._with_retries(current, exchanges, headers or {})
@@ -187,6 +190,8 @@ class Fetcher:
                 return Fetched(url, tuple(exchanges), None, f"bad redirect Location {location[:200]!r}: {exc}")
             if not current.startswith(("http://", "https://")):
                 return Fetched(url, tuple(exchanges), None, f"redirect to a non-http URL: {current}")
+            if problem := url_problem(current):  # a host no resolver takes is this URL's failure
+                return Fetched(url, tuple(exchanges), None, f"redirect to a bad URL: {problem}")
             if current in seen:
                 return Fetched(url, tuple(exchanges), None, f"redirect loop at {current}")
             seen.add(current)
