@@ -36,7 +36,7 @@ def run(
     time_budget: Annotated[str | None, typer.Option("--time-budget", help="Stop after e.g. 10m, 90s, 1h.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the run's figures as JSON.")] = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes extracting the texts (default 1).")
+        int | None, typer.Option("--jobs", "-j", help="Worker processes extracting the texts (default 1).")
     ] = None,
     connect_to: ConnectToOpt = None,
     out_dir: OutOpt = None,
