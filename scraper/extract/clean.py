@@ -31,7 +31,8 @@ def clean_lines(text: str, drop_lines: tuple[str, ...], title: str | None = None
     patterns = [_pattern(p) for p in drop_lines]
     lines = []
     for raw in text.splitlines():
-        line = _SPACES.sub(" ", raw).strip()
+        # the regex only where it can change something: most lines are printable with single spaces
+        line = raw.strip() if raw.isprintable() and "  " not in raw else _SPACES.sub(" ", raw).strip()
         if line and not _ONLY_TAGS.fullmatch(line) and not any(p.search(line) for p in patterns):
             lines.append(line)
     if lines and title and _same(lines[0], title):

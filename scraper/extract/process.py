@@ -69,11 +69,10 @@ def _process(capture: Capture, site: Site) -> Article | Rejected:
     root = page.parse(decode_html(capture.body, capture.header("Content-Type")))
     if root is None:
         return Rejected(capture.url, "no HTML document in the body")
-    layout, before = _choose(root, site, capture)
+    layout, before, watch = _choose(root, site, capture)
     if error := _error_page(root, layout, before):
         return Rejected(capture.url, f"{ERROR_PAGE}: {error}")
     facts = read_facts(root, layout, site, capture.url)  # before the drops, which take the scripts
-    watch = Watch(before, layout)
     page.drop(root, COMMON_DROP + layout.drop)
     found = keep_known_blocks(page.containers(root, layout.body), layout)
     if found:
@@ -92,22 +91,23 @@ def _process(capture: Capture, site: Site) -> Article | Rejected:
                     headline_only=headline_only)  # fmt: skip
 
 
-def _choose(root: HtmlElement, site: Site, capture: Capture) -> tuple[Layout, list[HtmlElement]]:
+def _choose(root: HtmlElement, site: Site, capture: Capture) -> tuple[Layout, list[HtmlElement], Watch]:
     """Of the layouts whose body container is on the page, the one that knows the most of what is
     inside it (the fewest kinds of element new to it), the capture date's first among equals; when
     none finds its container, the capture date's layout, with no body."""
     candidates = site.layouts_for(capture.fetched_at)
-    best: tuple[int, Layout, list[HtmlElement]] | None = None
+    best: tuple[int, Layout, list[HtmlElement], Watch] | None = None
     for layout in candidates:
         found = page.containers(root, layout.body)
         if not found:
             continue
-        strangers = len(Watch(found, layout).unknown(found))
+        watch = Watch(found, layout)
+        strangers = len(watch.unknown(found))
         if best is None or strangers < best[0]:
-            best = (strangers, layout, found)
+            best = (strangers, layout, found, watch)
         if strangers == 0:
             break
-    return (best[1], best[2]) if best else (candidates[0], [])
+    return best[1:] if best else (candidates[0], [], Watch([], candidates[0]))
 
 
 def _error_page(root: HtmlElement, layout: Layout, body: list[HtmlElement]) -> str | None:
