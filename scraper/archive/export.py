@@ -14,13 +14,16 @@ Parquet: lists as ``list<string>``, numbers as ``int64``, flags as ``bool``, the
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
-from collections.abc import Iterable, Iterator
+import secrets
+import stat
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive
@@ -75,7 +78,7 @@ def export(
         if output is None:
             _write(fmt, rows, stdout)
         else:
-            _atomic(output, lambda temp: _write_file(fmt, rows, temp))
+            _atomic(output, lambda fh: _write_file(fmt, rows, fh))
     return Exported(tally.rows, tally.without_text, tuple(tally.problems))
 
 
@@ -107,12 +110,14 @@ def article_rows(root: Path, articles: Iterable[ArticleRow], tally: _Tally | Non
         yield {**pair.meta, "text": pair.text}
 
 
-def _write_file(fmt: str, rows: Iterator[Row], path: Path) -> None:
+def _write_file(fmt: str, rows: Iterator[Row], fh: BinaryIO) -> None:
     if fmt == "parquet":
-        write_parquet(rows, path)
+        write_parquet(rows, fh)
         return
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        _write(fmt, rows, fh)
+    text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+    _write(fmt, rows, text)
+    text.flush()
+    text.detach()  # the caller closes fh
 
 
 def _write(fmt: str, rows: Iterator[Row], out: TextIO) -> None:
@@ -146,7 +151,7 @@ def _cell(value: Any) -> str | int | float:
     return value if isinstance(value, str | int | float) else str(value)
 
 
-def write_parquet(rows: Iterator[Row], path: Path) -> None:
+def write_parquet(rows: Iterator[Row], path: Path | BinaryIO) -> None:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -155,7 +160,7 @@ def write_parquet(rows: Iterator[Row], path: Path) -> None:
     first = next(rows, None)
     columns = list(first) if first is not None else ["url", "text"]
     schema = pa.schema([(name, _arrow_type(pa, name)) for name in columns])
-    with pq.ParquetWriter(str(path), schema) as writer:
+    with pq.ParquetWriter(str(path) if isinstance(path, Path) else path, schema) as writer:
         batch: list[Row] = []
         for row in _chain(first, rows) if first is not None else ():
             batch.append({k: _typed(k, row.get(k)) for k in columns})
@@ -187,14 +192,54 @@ def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
     yield from rest
 
 
-def _atomic(path: Path, write: Any) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def _atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """``write`` to a new file beside the destination, then put it in place in one rename. The
+    destination is ``path``, or the file a symlink there names: the link stays a link. Anything but
+    a regular file or a new path (a directory, a FIFO, a device) is refused: a rename would replace
+    it with a regular file."""
+    target = _destination(path)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        write(temp)
-        os.replace(temp, path)
+        # O_EXCL and O_NOFOLLOW: never through a file or link someone put at the temporary name
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if _destination(path) != target:  # swapped while the rows were written
+            raise UsageError(f"{path}: changed while the export was written; nothing written")
+        os.replace(temp, target)
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _destination(path: Path) -> Path:
+    """The path to replace: ``path`` when it is a regular file or new; for a symlink, the file it
+    leads to, when that is a regular file or new."""
+    target = path
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            target = Path(os.path.realpath(path))
+            info = os.stat(target)
+    except FileNotFoundError:
+        return target  # a new file, or one a link names yet to be written
+    except OSError as exc:  # a loop of links, a folder that cannot be searched
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{path}: {_kind(info.st_mode)}: --output must be a regular file or a new path")
+    return target
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a socket" if stat.S_ISSOCK(mode) else "not a regular file"

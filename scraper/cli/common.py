@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,8 +16,39 @@ from scraper.config import Settings, parse_connect_to
 from scraper.errors import ScraperError
 from scraper.models import Outcome
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# Control characters shown as escapes (\x1b, \x9b, \u202e): URLs, reasons, texts and file names in
+# messages come from the archive or the network, and a raw ESC there clears the screen, sets the window
+# title or rewrites what was printed before; CR and backspace overwrite a line; C1 controls are ESC to
+# some terminals; bidi overrides reorder what is shown. Line feeds and tabs stay: the tool's own.
+_ESCAPES = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+    if chr(code) not in "\n\t"
+}
+
+
+def safe(text: str) -> str:
+    """``text`` with its control characters escaped: fit for a terminal."""
+    return text.translate(_ESCAPES)
+
+
+def one_line(text: str) -> str:
+    """``safe``, and a line break in it escaped too: for a message that is one line by design, so
+    that data in it cannot print a line that looks like the tool's own."""
+    return safe(text).replace("\n", "\\n")
+
+
+class _SafeConsole(Console):
+    """A console whose every printed string goes through ``safe``, whoever prints it: the one
+    place, so that no message can forget it. Markup and emoji codes are off: a URL with
+    ``[bold]`` or ``:smile:`` in it is printed as it is."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        super().print(*(safe(o) if isinstance(o, str) else o for o in objects), **options)
+
+
+err = _SafeConsole(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+out = _SafeConsole(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="config.toml to read (default: ./config.toml).")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: archives/).")]
@@ -33,7 +64,7 @@ def errors() -> Iterator[None]:
     try:
         yield
     except ScraperError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(one_line(f"error: {exc}"), markup=False)
         raise typer.Exit(2) from None
 
 
@@ -49,7 +80,7 @@ def step(bar: Progress, quiet: bool) -> Callable[[Outcome], None]:
     def on_step(outcome: Outcome) -> None:
         bar.advance(bar.task_ids[0])
         if not outcome.ok and not quiet:
-            bar.console.print(f"failed: {outcome.url}: {outcome.reason}", markup=False)
+            bar.console.print(one_line(f"failed: {outcome.url}: {outcome.reason}"), markup=False)
 
     return on_step
 

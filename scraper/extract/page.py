@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -196,21 +197,43 @@ def canonical_url(root: HtmlElement) -> str | None:
     return first(root, ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"))
 
 
-def complete_elements(xml: bytes, names: tuple[str, ...]) -> list[Any]:
-    """The elements with these local names whose end tag was read. Recovery keeps the elements
-    before any damage, but it would also close a torn last one with half its text: not that one.
-    No entities are resolved, no DTD or network is touched, libxml2's size limits stay on."""
-    # a parser per call: lxml parsers must not be shared between threads
+def entries(pieces: Iterable[bytes], names: tuple[str, ...], most: int) -> Iterator[Any]:
+    """The elements named ``names`` (a sitemap's <url> and <sitemap>) whose end tag was read, in
+    document order, parsed as a stream of ``pieces``. Recovery keeps the entries before any damage;
+    a torn last one, which recovery would close with half its text, is never given. Each entry is
+    dropped from the tree once the caller is done with it, and everything outside the entries as it
+    ends: the tree holds one entry at a time. An entry of more than ``most`` elements is no sitemap entry: dropped as it is read, never given."""
     parser = etree.XMLPullParser(
-        events=("end",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+        events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
         recover=True, remove_comments=True, remove_pis=True, collect_ids=False,
     )  # fmt: skip
-    with contextlib.suppress(etree.XMLSyntaxError):
-        parser.feed(xml)
-    found = [element for _, element in parser.read_events() if local_name(element) in names]
-    with contextlib.suppress(etree.XMLSyntaxError):
-        parser.close()
-    return found
+    entry, size = None, 0  # the entry being read, and how many elements it holds so far
+    for piece in pieces:
+        with contextlib.suppress(etree.XMLSyntaxError):
+            parser.feed(piece)
+        for event, element in parser.read_events():
+            if event == "start":
+                if entry is None and local_name(element) in names:
+                    entry, size = element, 0
+                elif entry is not None:
+                    size += 1
+            elif element is entry:
+                if size <= most:
+                    yield element
+                _drop(element)
+                entry = None
+            elif entry is None:
+                _drop(element)
+            elif size > most:
+                element.getparent().remove(element)
+
+
+def _drop(element: Any) -> None:
+    """An ended element's content, and its earlier siblings, out of the tree (the iterparse idiom)."""
+    element.clear()
+    parent = element.getparent()
+    while parent is not None and element.getprevious() is not None:
+        del parent[0]
 
 
 def local_name(element: Any) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -85,12 +87,11 @@ def archive_lock(root: Path) -> Iterator[None]:
     """One run per archive at a time: a second one is told who holds it, and does nothing."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / ".scraper.lock"
-    with open(path, "a+") as fh:
+    with os.fdopen(_open_lock(path), "r+", encoding="ascii", errors="replace") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
+            holder = fh.read(32).strip() or "another process"
             raise UsageError(f"{root}: another run is using this archive (pid {holder}); nothing done") from None
         fh.seek(0)
         fh.truncate()
@@ -102,3 +103,40 @@ def archive_lock(root: Path) -> Iterator[None]:
         finally:
             _held_locks.discard(fh.fileno())
             fh.truncate(0)
+
+
+def _open_lock(path: Path) -> int:
+    """The lock file, opened only if it is a regular file of the archive's own: it is emptied and
+    written, so a symlink, a hard link or a device planted under its name would have another file
+    emptied. O_NOFOLLOW refuses a symlink, O_NONBLOCK keeps a FIFO from hanging the open."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        _check_lock(path, os.lstat(path))  # before the open: opening a device can act on it
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot use as the archive lock: {exc.strerror or exc}; nothing done") from None
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        why = "it is a symlink" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
+        raise UsageError(f"{path}: cannot use as the archive lock: {why}; nothing done") from None
+    try:
+        _check_lock(path, os.fstat(fd))  # again: it may have been swapped since
+    except UsageError:
+        os.close(fd)
+        raise
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _check_lock(path: Path, info: os.stat_result) -> None:
+    if stat.S_ISLNK(info.st_mode):
+        why = "it is a symlink"
+    elif not stat.S_ISREG(info.st_mode):
+        why = "it is not a regular file"
+    elif info.st_nlink != 1:
+        why = "it is a hard link, another name of a file that may be outside the archive"
+    else:
+        return
+    raise UsageError(f"{path}: cannot use as the archive lock: {why}; remove it; nothing done")

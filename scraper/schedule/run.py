@@ -155,7 +155,7 @@ class _SiteRun:
             return []
         if url in self.site.feeds:
             return feed_links(body, url)
-        found = sitemap_links(body, url)
+        found = sitemap_links(body, url, self.site)
         links = list(found.pages)
         for child in found.sitemaps:
             links += self._source(child, depth + 1, seen)

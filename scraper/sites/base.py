@@ -23,6 +23,9 @@ from datetime import datetime
 from functools import cached_property
 from urllib.parse import urlsplit
 
+# An ASCII DNS name (IDNs in their xn-- form), labels of letters, digits and inner hyphens.
+_HOSTNAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
 
 def has_class(name: str) -> str:
     """An XPath predicate true for an element whose ``class`` holds the whole token ``name``:
@@ -106,7 +109,9 @@ class Site:
         return tuple(re.compile(p) for p in self.host_patterns)
 
     def serves(self, host: str) -> bool:
-        host = host.lower().rstrip(".")
+        host = host.lower().removesuffix(".")  # one trailing dot: the root, the same name
+        if not _HOSTNAME.fullmatch(host):  # an empty label, a space, a raw non-ASCII name: no site's
+            return False
         if any(host == h or host.endswith("." + h) for h in self.hosts):
             return True
         return any(p.fullmatch(host) for p in self._host_res)

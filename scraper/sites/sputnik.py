@@ -122,13 +122,37 @@ LAYOUT_2021 = replace(
     lead=_LEAD,
 )
 
+# Every domain of the family, named: a pattern such as "sputnik-<letters>.com" or "sputniknews.<any>"
+# would also accept names anyone can register, and their pages would be archived as Sputnik's.
+# A subdomain of a listed host is served too (m., ru., kg., the language editions of sputniknews.com).
+_HOSTS = (
+    "ria.ru",
+    "sputnikglobe.com",  # the international site (English), sputniknews.com until 2022
+    "sputniknews.com",  # and its language editions: arabic., mundo., fr., de., ...
+    "sputniknews.cn",
+    "sputniknews.ru",  # the country editions' first addresses: arm., tj., uz.sputniknews.ru
+    "sputnik-abkhazia.ru",
+    "sputnik-abkhazia.info",  # the Abkhaz edition
+    "sputnik-ossetia.ru",
+    "sputnik-georgia.ru",
+    "sputnik-georgia.com",  # the Georgian edition
+    "armeniasputnik.am",
+    "sputnik.az",
+    "sputnik.by",
+    "sputnik.kg",  # ru.sputnik.kg, kg.sputnik.kg
+    "sputnik.kz",  # ru.sputnik.kz, since 2021
+    "sputniknews.kz",  # ru.sputniknews.kz, until 2021
+    "sputnik.md",  # ru.sputnik.md
+    "sputnik-tj.com",
+    "sputniknews-uz.com",
+    "sputniknews.lt",
+    "sputniknews.lv",
+    "sputnik-news.ee",
+)
+
 SITE = Site(
     name="sputnik",
-    hosts=("ria.ru", "sputnikglobe.com", "sputnik.by", "sputnik.az", "sputnik.kg", "armeniasputnik.am"),
-    host_patterns=(
-        r"(?:[\w-]+\.)*sputnik-[a-z]+\.(?:ru|info|com)",  # sputnik-abkhazia.ru/.info, sputnik-ossetia.ru
-        r"(?:[\w-]+\.)*sputniknews(?:-[a-z]+)?\.[a-z.]+",  # sputniknews.cn, ru.sputniknews.kz, …-uz.com
-    ),
+    hosts=_HOSTS,
     language="ru",
     languages=(
         (r"^https?://(?:[\w-]+\.)*sputnikglobe\.com/", "en"),
