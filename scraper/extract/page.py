@@ -202,7 +202,8 @@ def entries(pieces: Iterable[bytes], names: tuple[str, ...], most: int) -> Itera
     document order, parsed as a stream of ``pieces``. Recovery keeps the entries before any damage;
     a torn last one, which recovery would close with half its text, is never given. Each entry is
     dropped from the tree once the caller is done with it, and everything outside the entries as it
-    ends: the tree holds one entry at a time. An entry of more than ``most`` elements is no sitemap entry: dropped as it is read, never given."""
+    ends: the tree holds one entry at a time. An entry of more than ``most`` elements is no sitemap
+    entry: dropped as it is read, never given."""
     parser = etree.XMLPullParser(
         events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
         recover=True, remove_comments=True, remove_pis=True, collect_ids=False,
