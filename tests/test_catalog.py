@@ -447,3 +447,20 @@ def test_a_process_killed_mid_transaction_leaves_the_committed_state(path: Path)
         row = cat.article("https://a.ru/1")
         assert row is not None and row.failures == 0 and row.text_path is not None
         assert [r.canonical for r in cat.articles()] == ["https://a.ru/1"]
+
+
+def test_every_capture_of_an_article_is_kept(cat: Catalog) -> None:
+    """A later capture moves the article's pointers; the catalog still lists both, with their texts."""
+    cat.to_fetch("a", cand("1"), T0, MAX)
+    capture(cat, "https://a.ru/1", at=T0 + HOUR, record="first")
+    cat.record_article("https://a.ru/1", text_path="t1.txt", text_sha256="1" * 64, adapter="a/1", extracted_at=T0)
+    capture(cat, "https://a.ru/1", at=T0 + 2 * HOUR, record="second")
+    cat.record_article("https://a.ru/1", text_path="t2.txt", text_sha256="2" * 64, adapter="a/1", extracted_at=T0)
+    found = cat.captures("https://a.ru/1")
+    assert [(c.warc_record_id, c.fetched_at) for c in found] == [
+        ("<urn:uuid:first>", T0 + HOUR), ("<urn:uuid:second>", T0 + 2 * HOUR),
+    ]  # fmt: skip
+    assert get(cat, "https://a.ru/1").text_path == "t2.txt"
+    assert cat.record_text("<urn:uuid:first>", text_path="t1.txt", text_sha256="3" * 64, adapter="a/2",
+                           extracted_at=T0 + 24 * HOUR) == 1  # fmt: skip
+    assert get(cat, "https://a.ru/1").text_sha256 == "2" * 64  # the latest capture's text is untouched

@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from scraper.archive.layout import json_file, text_file
 from scraper.errors import StoreError
 from scraper.extract.body import TRAFILATURA_VERSION
 from scraper.models import Article, Capture, RecordRef
@@ -68,9 +69,9 @@ def write_article(text_stem: Path, article: Article, capture: Capture, ref: Reco
     """Write ``<text_stem>.txt`` and ``<text_stem>.json``."""
     text = render_text(article)
     meta = render_meta(article, capture, ref, text)
-    text_path = text_stem.with_name(text_stem.name + ".txt")
+    text_path = text_file(text_stem)
     changed_text = atomic_write(text_path, text.encode("utf-8"))
-    changed_meta = atomic_write(text_stem.with_name(text_stem.name + ".json"), meta.encode("utf-8"))
+    changed_meta = atomic_write(json_file(text_stem), meta.encode("utf-8"))
     return Written(text_path, changed_text or changed_meta, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
