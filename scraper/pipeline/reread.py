@@ -24,7 +24,7 @@ from scraper.errors import ArchiveError, UsageError
 from scraper.extract import page
 from scraper.extract.decode import decode_html
 from scraper.models import Article, Capture, Outcome, Rejected, RunReport, Skipped
-from scraper.pipeline.store import extract, judge, record_texts
+from scraper.pipeline.store import Archived, extract, judge, record_texts
 from scraper.pipeline.workers import worker_pool
 
 OnStep = Callable[[Outcome], None]
@@ -34,8 +34,7 @@ OnStep = Callable[[Outcome], None]
 class _Task:
     stored: Stored | ReadProblem
     stem: Path  # the text and JSON files are this path plus .txt / .json
-    named: bool  # the capture's metadata record names its text: it was archived as an article
-    no_article: bool  # its metadata record names no text: a feed, a sitemap, robots.txt, a redirect
+    archived: Archived
 
 
 def _ignore(_: Outcome) -> None:
@@ -95,25 +94,28 @@ def _tasks(warcs: list[Path], settings: Settings, span: Span | None = None) -> I
         name, cap = archive.relative(warc), settings.max_body_bytes
         for item in (found for part in parts for found in read_responses(warc, name, cap, part)):
             if isinstance(item, ReadProblem):
-                yield _Task(item, archive.batch_folder(warc), True, False)
+                yield _Task(item, archive.batch_folder(warc), "article")
                 continue
             try:
                 said = archive.said_stem(item.text_stem, item.capture.url)
                 stem = said or archive.batch_stem(warc, item.ordinal, item.capture.url)
             except ArchiveError as exc:
-                yield _Task(ReadProblem(str(warc), item.ref.offset, str(exc)), archive.batch_folder(warc), True, False)
+                yield _Task(ReadProblem(str(warc), item.ref.offset, str(exc)), archive.batch_folder(warc), "article")
                 continue
-            yield _Task(item, stem, said is not None, item.described and said is None)
+            yield _Task(item, stem, _archived(item))
 
 
 def _reclean_task(task: _Task) -> Outcome:
     item = task.stored
     if isinstance(item, ReadProblem):
         return Outcome(item.path, False, f"at offset {item.offset}: {item.reason}")
-    if task.no_article:
-        why = "no text named for it (not archived as an article)"
-        return Outcome(item.capture.url, True, why, skipped=True, record_id=item.ref.record_id)
-    return extract(item.capture, item.ref, task.stem, item.truncated, task.named)
+    return extract(item.capture, item.ref, task.stem, item.truncated, task.archived)
+
+
+def _archived(item: Stored) -> Archived:
+    if item.text_stem is not None:
+        return "article"
+    return "no article" if item.described else "unknown"
 
 
 _SPAN = 16  # HTTP responses per task sent to a worker: ~80 ms of work, so the last task ends soon
@@ -147,10 +149,7 @@ def parse_path(
                 yield item
             else:
                 capture = item.capture if url is None else _at(item.capture, url)
-                if item.described and item.text_stem is None:
-                    yield Skipped(capture.url, "no text named for it (not archived as an article)")
-                else:
-                    yield judge(capture, item.truncated, item.text_stem is not None)
+                yield judge(capture, item.truncated, _archived(item))
         return
     body = path.read_bytes()
     root = None if url else page.parse(decode_html(body))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from scraper.archive.catalog import Catalog
@@ -22,15 +23,21 @@ from scraper.sites import site_for
 _PAGE_TYPES = ("text/html", "application/xhtml+xml")
 
 
-def judge(capture: Capture, truncated: str | None, named: bool = True) -> Article | Rejected | Skipped:
-    """What a capture gives. Unless ``named`` (its metadata record names a text: it was archived as
-    an article), a capture that is no HTML page is skipped: a feed, a sitemap, an image of another
-    tool's WARC."""
+# How a capture was archived: as an article (fetched as one, or its metadata record names its
+# text), as no article (this tool's metadata record names no text: a feed, a sitemap, robots.txt,
+# a redirect hop), or unknown (another tool's WARC, no metadata record of ours).
+Archived = Literal["article", "no article", "unknown"]
+
+
+def judge(capture: Capture, truncated: str | None, archived: Archived = "article") -> Article | Rejected | Skipped:
+    """What a capture gives: the one rule, whatever the command."""
     if truncated:
         return Rejected(capture.url, f"truncated record (WARC-Truncated: {truncated}): a cut-off body gives no text")
     if not 200 <= capture.status < 300:
         return Skipped(capture.url, f"HTTP {capture.status}")
-    if not named and (why := not_an_article(capture)):
+    if archived == "no article":
+        return Skipped(capture.url, "no text named for it (not archived as an article)")
+    if archived == "unknown" and (why := not_an_article(capture)):
         return Skipped(capture.url, f"not an article: {why}")
     result = process(capture, site_for(capture.url))
     if isinstance(result, Rejected) and result.reason.startswith(ERROR_PAGE):
@@ -45,9 +52,11 @@ def not_an_article(capture: Capture) -> str | None:
     return kind if kind and kind not in _PAGE_TYPES else None
 
 
-def extract(capture: Capture, ref: RecordRef, stem: Path, truncated: str | None = None, named: bool = True) -> Outcome:
+def extract(
+    capture: Capture, ref: RecordRef, stem: Path, truncated: str | None = None, archived: Archived = "article"
+) -> Outcome:
     """Judge the capture and write its text and JSON at ``stem`` (unchanged files are not touched)."""
-    result = judge(capture, truncated, named)
+    result = judge(capture, truncated, archived)
     if isinstance(result, Skipped):
         return Outcome(capture.url, True, result.reason, skipped=True, record_id=ref.record_id)
     if isinstance(result, Rejected):
