@@ -145,7 +145,12 @@ def _summary(verb: str, report: RunReport) -> None:
 
 def parse(
     path: Annotated[Path, typer.Argument(help="A saved HTML page or a WARC file.")],
-    url: Annotated[str | None, typer.Option("--url", help="The page's URL (default: its canonical link).")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url", help="An HTML file's URL (default: its canonical link); a WARC's records name their own."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per article, one a line.")] = False,
     captured: Annotated[
         datetime | None, typer.Option("--captured", help="Capture date of an HTML file (default: its mtime).")

@@ -148,8 +148,7 @@ def parse_path(
             if isinstance(item, ReadProblem):
                 yield item
             else:
-                capture = item.capture if url is None else _at(item.capture, url)
-                yield judge(capture, item.truncated, _archived(item))
+                yield judge(item.capture, item.truncated, _archived(item))  # a record names its own URL
         return
     body = path.read_bytes()
     root = None if url else page.parse(decode_html(body))
@@ -158,7 +157,3 @@ def parse_path(
         raise UsageError(f"{path}: the page has no canonical link; pass --url")
     when = captured or datetime.fromtimestamp(path.stat().st_mtime, UTC)
     yield judge(Capture(target, when, 200, (), body), None)
-
-
-def _at(capture: Capture, url: str) -> Capture:
-    return Capture(url, capture.fetched_at, capture.status, capture.headers, capture.body, capture.record_id)
