@@ -49,6 +49,11 @@ class Settings:
     use_sitemaps: bool = True
     max_attempts: int = 5  # a failing article is given up after this many runs
     retry_backoff: float = 1800.0  # seconds before retrying a failed article, doubled after each failure
+    crawl_delay_max: float = 60.0  # a robots.txt Crawl-delay is honoured up to this many seconds
+    max_sitemaps: int = 200  # sitemaps (index children included) one site's run reads
+    discovery_share: float = 0.5  # of --time-budget, the most that one site's discovery may take
+    extract_seconds: float = 60.0  # one page's extraction; past it the page fails
+    extract_memory_mb: int = 400  # one extraction's memory; past it the page fails
 
 
 # (section, key) in config.toml -> Settings field
@@ -74,6 +79,11 @@ _KEYS: dict[tuple[str, str], str] = {
     ("run", "max_attempts"): "max_attempts",
     ("run", "retry_backoff"): "retry_backoff",
     ("run", "jobs"): "run_jobs",
+    ("politeness", "crawl_delay_max"): "crawl_delay_max",
+    ("run", "max_sitemaps"): "max_sitemaps",
+    ("run", "discovery_share"): "discovery_share",
+    ("extract", "time_limit"): "extract_seconds",
+    ("extract", "memory_mb"): "extract_memory_mb",
 }
 _ENV = {"SCRAPER_OUT": "out", "SCRAPER_USER_AGENT": "user_agent", "SCRAPER_JOBS": "jobs"}
 _FLAGS = {"run_jobs": "--jobs"}  # a field whose command-line option is not --<field>
@@ -108,6 +118,11 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "delay": (0, _DAY),
     "max_attempts": (1, 1000),
     "retry_backoff": (0, 30 * _DAY),  # the catalog never waits longer than 30 days anyway
+    "crawl_delay_max": (0, _DAY),
+    "max_sitemaps": (1, 100_000),
+    "discovery_share": (0.05, 1),
+    "extract_seconds": (0.1, 3600),
+    "extract_memory_mb": (100, 65536),
 }
 
 

@@ -45,6 +45,11 @@ NUMBERS = {
     "run.retry_backoff": "retry_backoff",
     "run.jobs": "run_jobs",
     "reclean.jobs": "jobs",
+    "politeness.crawl_delay_max": "crawl_delay_max",
+    "run.max_sitemaps": "max_sitemaps",
+    "run.discovery_share": "discovery_share",
+    "extract.time_limit": "extract_seconds",
+    "extract.memory_mb": "extract_memory_mb",
 }
 
 

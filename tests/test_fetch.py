@@ -11,7 +11,8 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from scraper import Article, Rejected, process
-from scraper.capture.fetch import Fetcher, decode_content, retry_after
+from scraper.capture.encoding import decode_content
+from scraper.capture.fetch import Fetcher, retry_after
 from scraper.config import Settings
 from scraper.sites import site_for
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ import httpcore
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from scraper.capture.encoding import decode_content
 from scraper.config import Settings
 from scraper.models import Capture, Exchange
 from scraper.urls import url_problem
@@ -322,22 +322,6 @@ def _finish(url: str, exchanges: list[Exchange], last: Exchange, cap: int, error
     elif last.truncated == "time":
         error = "body took too long: archived truncated, not extracted"
     return Fetched(url, tuple(exchanges), capture, error)
-
-
-def decode_content(raw: bytes, encoding: str, cap: int) -> tuple[bytes, bool]:
-    """The body with gzip/deflate undone, at most ``cap`` bytes (a gzip bomb stays small).
-    A body that does not decompress is kept as it came, as WARC readers do."""
-    encoding = encoding.strip().lower()
-    if encoding not in ("gzip", "x-gzip", "deflate"):
-        return raw, False
-    for wbits in (47, -15) if encoding == "deflate" else (47,):  # 47: gzip or zlib header
-        try:
-            inflater = zlib.decompressobj(wbits)
-            body = inflater.decompress(raw, cap)
-            return body, bool(inflater.unconsumed_tail)
-        except zlib.error:
-            continue
-    return raw, False
 
 
 def retry_after(value: str | None, now: datetime) -> float | None:
