@@ -154,6 +154,6 @@ def warcinfo(settings: Settings) -> dict[str, str]:
         "max-body-bytes": str(settings.max_body_bytes),
         "max-redirects": str(settings.max_redirects),
     }
-    for origin, target in settings.connect_to:
-        info[f"connect-to {origin}"] = target
+    if settings.connect_to:  # a field name holds no space or colon (WARC 1.1, 4): the pairs go in the value
+        info["connect-to"] = ", ".join(f"{origin}={target}" for origin, target in settings.connect_to)
     return info
