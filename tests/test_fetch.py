@@ -11,7 +11,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from scraper import Article, Rejected, process
-from scraper.capture.encoding import decode_content
+from scraper.capture.encoding import decode_body
 from scraper.capture.fetch import Fetcher, retry_after
 from scraper.config import Settings
 from scraper.sites import site_for
@@ -142,8 +142,9 @@ def test_gzip_body_is_archived_as_served_and_decoded_for_extraction(httpx_mock: 
 
 def test_gzip_bomb_stays_within_the_cap() -> None:
     bomb = gzip.compress(b"\0" * 50_000_000)
-    body, overflow = decode_content(bomb, "gzip", 1_000_000)
-    assert len(body) == 1_000_000 and overflow
+    decoded = decode_body(bomb, (("Content-Encoding", "gzip"),), 1_000_000)
+    assert decoded.body == b""
+    assert decoded.problem == "body larger than 1000000 bytes once decompressed: archived as sent, not extracted"
 
 
 def test_windows_1251_page_comes_out_as_cyrillic(httpx_mock: HTTPXMock) -> None:

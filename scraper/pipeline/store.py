@@ -2,7 +2,8 @@
 
 ``judge`` is the one rule of what gives a text, whatever the command (fetch, run, reclean,
 parse): a cut-off body never does; an error status, a redirect, a feed, a sitemap or robots.txt
-is no article and is skipped; everything else goes through the pure core, ``process``.
+is no article and is skipped; a body that could not be decoded fails with the reason ``fetch``
+gave for it; everything else goes through the pure core, ``process``.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ _PAGE_TYPES = ("text/html", "application/xhtml+xml")
 Archived = Literal["article", "no article", "unknown"]
 
 
-def judge(capture: Capture, truncated: str | None, archived: Archived = "article") -> Article | Rejected | Skipped:
-    """What a capture gives: the one rule, whatever the command."""
+def judge(
+    capture: Capture, truncated: str | None, archived: Archived = "article", undecodable: str | None = None
+) -> Article | Rejected | Skipped:
+    """What a capture gives: the one rule, whatever the command. ``undecodable``: why its body
+    could not be decoded (``Stored.undecodable``)."""
     if truncated:
         return Rejected(capture.url, f"truncated record (WARC-Truncated: {truncated}): a cut-off body gives no text")
     if not 200 <= capture.status < 300:
@@ -39,6 +43,8 @@ def judge(capture: Capture, truncated: str | None, archived: Archived = "article
         return Skipped(capture.url, "no text named for it (not archived as an article)")
     if archived == "unknown" and (why := not_an_article(capture)):
         return Skipped(capture.url, f"not an article: {why}")
+    if undecodable:
+        return Rejected(capture.url, undecodable)
     result = process(capture, site_for(capture.url))
     if isinstance(result, Rejected) and result.reason.startswith(ERROR_PAGE):
         return Skipped(result.url, result.reason)  # the site said "not found": no article, no fault
@@ -53,10 +59,11 @@ def not_an_article(capture: Capture) -> str | None:
 
 
 def extract(
-    capture: Capture, ref: RecordRef, stem: Path, truncated: str | None = None, archived: Archived = "article"
-) -> Outcome:
+    capture: Capture, ref: RecordRef, stem: Path, truncated: str | None = None, archived: Archived = "article",
+    undecodable: str | None = None,
+) -> Outcome:  # fmt: skip
     """Judge the capture and write its text and JSON at ``stem`` (unchanged files are not touched)."""
-    result = judge(capture, truncated, archived)
+    result = judge(capture, truncated, archived, undecodable)
     if isinstance(result, Skipped):
         return Outcome(capture.url, True, result.reason, skipped=True, record_id=ref.record_id)
     if isinstance(result, Rejected):

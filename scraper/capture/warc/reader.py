@@ -6,6 +6,10 @@ member does not inflate to its end, or whose digest fails is a ``ReadProblem`` a
 instead, and so is any other record that is torn or damaged. Bytes after the last whole record
 (a torn tail) are a ``ReadProblem`` too. Reading goes on past a bad record where it can.
 Records whose writer cut the body on purpose (``WARC-Truncated``) are yielded, marked.
+
+A body is read as stored and decoded by ``capture.encoding``, the decoder ``fetch`` uses, within
+``max_body``: a response whose body cannot be decoded (a coding not decoded, a bomb, a body that
+does not decompress) is yielded with no body and the reason, as ``fetch`` gives it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from scraper.archive.layout import WARC_SUFFIXES
+from scraper.capture.encoding import decode_body
 from scraper.capture.framing import WHOLE, Span
 from scraper.capture.warc.records import Corrupt, Record, iterate
 from scraper.errors import UsageError
@@ -36,6 +41,7 @@ class Stored:
     truncated: str | None = None  # the record's WARC-Truncated reason
     ordinal: int = 0  # its place among the HTTP response records of the file, from 0
     described: bool = False  # a metadata record of this tool came with it (text_stem None: no article)
+    undecodable: str | None = None  # why the body could not be decoded (the capture's body is then empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +70,21 @@ def find_warcs(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+def written_as(path: Path) -> str | None:
+    """The file name a WARC file's first record gives it (a warcinfo record's WARC-Filename): the
+    name it was written under, which a copy, a link or the file gunzipped does not have."""
+    try:
+        with open(path, "rb") as fh:
+            records = iterate(fh, {})
+            first = next(records, None)
+            records.close()
+    except (OSError, Corrupt):
+        return None
+    return first.header("WARC-Filename") if first is not None and first.rec_type == "warcinfo" else None
+
+
 def read_responses(path: Path, relative_name: str, max_body: int, span: Span = WHOLE) -> Iterator[Stored | ReadProblem]:
-    """Every whole response record with an HTTP payload, in file order, bodies decoded and capped;
+    """Every whole response record with an HTTP payload, in file order, bodies decoded within ``max_body``;
     with a span, those of its records only (a span from ``spans``, or any cut at a record's start)."""
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below
@@ -101,7 +120,8 @@ def _iterate(fh: _Bounded, path: Path, relative_name: str, max_body: int, span: 
     ordinal = span.first  # every HTTP response counts, a damaged one too, as ``spans`` counts them
     end = span.start  # where the whole records read so far end
     try:
-        for record in iterate(fh, {"response": max_body, "metadata": _FIELDS_MAX, "warcinfo": _FIELDS_MAX}):
+        # a byte past max_body tells a body over it from one just as long
+        for record in iterate(fh, {"response": max_body + 1, "metadata": _FIELDS_MAX, "warcinfo": _FIELDS_MAX}):
             end = record.end
             response = record.rec_type == "response" and record.http is not None
             if problem := _problem(record):
@@ -113,7 +133,7 @@ def _iterate(fh: _Bounded, path: Path, relative_name: str, max_body: int, span: 
                 ours = ours or _by_us(_parse_fields(record.body))
             elif response:
                 yield from _settled(path, held, ours)
-                held = _stored(record, relative_name, ordinal)
+                held = _stored(record, relative_name, ordinal, max_body)
             elif record.rec_type == "metadata" and held is not None and _concurrent(record, held):
                 fields = _parse_fields(record.body)
                 ours = ours or _by_us(fields)
@@ -175,17 +195,19 @@ def _concurrent(record: Record, held: Stored) -> bool:
     return record.header("WARC-Concurrent-To") == held.ref.record_id
 
 
-def _stored(record: Record, relative_name: str, ordinal: int) -> Stored:
+def _stored(record: Record, relative_name: str, ordinal: int, max_body: int) -> Stored:
+    headers = record.http.headers if record.http is not None else ()
+    decoded = decode_body(record.body, headers, max_body)
     capture = Capture(
         url=record.header("WARC-Target-URI") or "",
         fetched_at=_parse_date(record.header("WARC-Date")) or _EPOCH,
         status=record.status or 0,
-        headers=record.http.headers if record.http is not None else (),
-        body=record.body,
+        headers=headers,
+        body=decoded.body,
         record_id=record.header("WARC-Record-ID"),
     )
     ref = RecordRef(relative_name, capture.record_id or "", record.offset, record.header("WARC-Payload-Digest"))
-    return Stored(capture, ref, None, record.header("WARC-Truncated"), ordinal)
+    return Stored(capture, ref, None, record.header("WARC-Truncated"), ordinal, undecodable=decoded.problem)
 
 
 def _parse_fields(data: bytes) -> dict[str, str]:

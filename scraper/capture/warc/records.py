@@ -10,6 +10,8 @@ costs nothing more than reading the record, which warcio does anyway.
 
 from __future__ import annotations
 
+import logging
+import re
 import zlib
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
@@ -21,7 +23,13 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+# warcio logs what it thinks of a record ("Replacing spaces in invalid WARC-Target-URI: ...") to
+# stderr, unescaped: archive data would reach the terminal raw; what is wrong is reported here instead
+logging.getLogger("warcio").addHandler(logging.NullHandler())
+logging.getLogger("warcio").propagate = False
+
 Headers = tuple[tuple[str, str], ...]
+_CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,8})[ \t]*(?:;[^\r\n]*)?\r\n")  # a chunk's size, in hex
 
 # what warcio raises on torn or corrupt input, beyond its own ArchiveLoadFailed
 _RAISED = (
@@ -146,11 +154,40 @@ def iterate(fh: Readable, bodies: Mapping[str, int]) -> Generator[Record, None, 
         for record in records:
             wanted = bodies.get(record.rec_type or "", 0)
             # the payload is read before the record's offset is asked for: that reads it to its end
-            body = record.content_stream().read(wanted) if wanted else b""
+            body = _payload(record, wanted) if wanted else b""
             records.read_to_end(record)
             yield _record(records, record, body)
     except _RAISED as exc:
         raise Corrupt(str(exc) or type(exc).__name__) from exc
+
+
+def _payload(record: Any, limit: int) -> bytes:
+    """The payload's first ``limit`` bytes as stored, Content-Encoding and all (warcio's
+    ``content_stream`` would decode it, unbounded for brotli); only a stored chunked framing is
+    undone, as warcio undoes it, but bounded: a chunk's claimed size is no reason to read it whole."""
+    stream = record.raw_stream
+    coding = record.http_headers.get_header("Transfer-Encoding") if record.http_headers else None
+    if (coding or "").strip().lower() != "chunked":
+        return bytes(stream.read(limit))
+    out = bytearray()
+    while len(out) < limit:
+        line = stream.readline(64)
+        size = _CHUNK_LINE.fullmatch(line)
+        if size is None:  # not chunked after all, or not from here on: the rest as it is
+            out += line
+            break
+        if not (left := int(size[1], 16)):
+            return bytes(out)
+        data = stream.read(min(left, limit - len(out)))
+        out += data
+        if len(data) < left:  # the limit, or the end of the record
+            break
+        if (end := stream.read(2)) != b"\r\n":  # the framing breaks here: the rest as it is
+            out += end
+            break
+    if len(out) < limit:
+        out += stream.read(limit - len(out))
+    return bytes(out[:limit])
 
 
 def _record(records: Any, record: Any, body: bytes) -> Record:
