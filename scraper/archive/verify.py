@@ -1,10 +1,13 @@
 """``scraper verify``: check that an archive is what it says it is. Reads only; writes nothing.
 
-Every record's WARC-Block-Digest and WARC-Payload-Digest are recomputed (warcio's digest check,
-through scraper.capture.warc), and a file must end with a complete record. Then every text's JSON (under
-``text/``) must name a WARC file inside the archive and, at its offset, the response record with
-its ID and its payload digest; the text's SHA-256 must be the one the JSON holds. With a catalog,
-every archived article must point at such a record, and a finished one at its text and JSON.
+Every byte of every WARC file is accounted for (scraper.capture.warc.checker): each record read to
+its end, its WARC-Block-Digest and WARC-Payload-Digest recomputed, its Content-Length checked
+against its gzip member or the record after it; bytes that hold no whole record, an empty file,
+and a file of this tool's that does not begin with a warcinfo record are problems. Then every
+text's JSON (under ``text/``) must name a WARC file inside the archive and, at its offset, the
+response record with its ID and its payload digest; the text's SHA-256 must be the one the JSON
+holds. A catalog must be an SQLite file, and every archived article in it must point at such a
+record, and a finished one at its text and JSON.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from scraper.archive.catalog import Catalog
-from scraper.archive.layout import Archive
+from scraper.archive.layout import Archive, catalog_present
 from scraper.capture.warc import ReadProblem, check_records, is_warc, record_at
-from scraper.errors import ArchiveError, CatalogError
+from scraper.errors import ArchiveError, CatalogError, UsageError
 
 OnProblem = Callable[[str], None]
 
@@ -33,27 +36,40 @@ class Summary:
 
 
 def verify(path: Path, on_problem: OnProblem) -> Summary:
-    """Check a WARC file, or an archive folder (its WARC files, texts and catalog)."""
+    """Check a WARC file, or an archive folder (its WARC files, texts and catalog); a path that is
+    neither, or a folder with none of them, is a UsageError."""
     summary = Summary()
 
     def problem(line: str) -> None:
         summary.problems += 1
         on_problem(line)
 
-    warcs = [path] if path.is_file() else sorted(p for p in path.rglob("*") if is_warc(p))
+    warcs = _warcs(path)
+    root = _archive_root(path)
+    if not warcs and root is None:
+        raise UsageError(f"{path}: no WARC files, texts or catalog in it: nothing to verify")
     for warc in warcs:
         summary.warc_files += 1
         if warc.with_name(warc.name + ".open").exists():
             problem(f"{warc}: left open by a run that is still going or was killed (the next run repairs it)")
         _check_warc(warc, summary, problem)
-    root = _archive_root(path)
     if root is not None:
         for meta in sorted(Archive(root).texts.rglob("*.json")):
             summary.texts += 1
             _check_text(meta, root, problem)
-        if Archive(root).has_catalog():
+        if Archive(root).catalog.exists():
             _check_catalog(root, summary, problem)
     return summary
+
+
+def _warcs(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if is_warc(p))
+    if not path.exists():
+        raise UsageError(f"{path}: no such file or folder")
+    if not is_warc(path):
+        raise UsageError(f"{path}: not a WARC file (.warc or .warc.gz) or an archive folder")
+    return [path]
 
 
 def _check_warc(warc: Path, summary: Summary, problem: OnProblem) -> None:
@@ -70,10 +86,12 @@ def _check_warc(warc: Path, summary: Summary, problem: OnProblem) -> None:
 
 
 def _archive_root(path: Path) -> Path | None:
-    """The output folder: the one given, or the one holding the ``text/`` folder it is inside."""
+    """The output folder: the one given, if it holds a text or WARC folder or a catalog, or the one
+    holding the ``text/`` folder it is inside."""
     if path.is_file():
         return None
-    if (path / "text").is_dir():
+    archive = Archive(path)
+    if archive.texts.is_dir() or archive.catalog.exists() or archive.warcs.is_dir():
         return path
     for parent in path.resolve().parents:
         if parent.name == "text":
@@ -88,9 +106,10 @@ def _inside(root: Path, relative: str) -> Path | None:
 
 def _check_pointer(root: Path, warc_file: str, offset: Any, record_id: str, digest: str | None) -> str | None:
     """Why (warc_file, offset) does not hold the response ``record_id`` with payload ``digest``."""
-    warc = _inside(root, warc_file or "")
-    if warc is None or not warc.is_file():
-        return f"names {warc_file!r}, which is not a WARC file in {root}"
+    try:
+        warc = Archive(root).warc_file(warc_file)
+    except ArchiveError as exc:
+        return f"names {warc_file!r}: {exc}"
     if not isinstance(offset, int) or offset < 0:
         return f"has no usable WARC offset ({offset!r})"
     record = record_at(warc, offset)
@@ -130,8 +149,15 @@ def _check_text(meta: Path, root: Path, problem: OnProblem) -> None:
 
 def _check_catalog(root: Path, summary: Summary, problem: OnProblem) -> None:
     where = Archive(root).catalog
+    try:  # an empty or foreign file is not opened: SQLite would take it for a new database
+        present = catalog_present(where)
+    except CatalogError as exc:
+        problem(str(exc))  # it names the file
+        return
+    if not present:
+        return
     try:
-        with Catalog(where) as catalog:
+        with Catalog(where, read_only=True) as catalog:
             for row in catalog.articles():
                 summary.catalog_entries += 1
                 _check_row(root, row, problem, where)

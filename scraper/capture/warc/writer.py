@@ -1,16 +1,17 @@
 """Writing one WARC file: gzip WARC/1.1, one gzip member per record, every exchange on disk
-(flushed and fsynced) before ``write_exchange`` or ``write_revisit`` returns."""
+(fsynced) before ``write_exchange`` or ``write_revisit`` returns. A write that fails (a full disk,
+a file size limit) is undone: the file is cut back to where the records began, so that it still
+ends with a whole record, and an ``ArchiveError`` says which file and why."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
 
 import deflate
 
@@ -71,11 +72,13 @@ class WarcFile:
         self.relative_name = relative_name
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # "ab" starts at the end of the file, so record offsets are the file's
-            self._fh: BinaryIO = open(path, "ab" if append else "xb")  # noqa: SIM115 - closed in close()
+            # "ab" starts at the end of the file, so record offsets are the file's. Unbuffered: what
+            # a failed write leaves is on disk, to be cut off, not in a buffer written later
+            self._fh = open(path, "ab" if append else "xb", buffering=0)  # noqa: SIM115 - closed in close()
         except OSError as exc:
             raise ArchiveError(f"{path}: cannot open WARC file: {exc.strerror or exc}") from exc
         self._records = Serializer()
+        self._torn: str | None = None  # why a failed write is still in the file: none may follow it
 
     def __enter__(self) -> WarcFile:
         return self
@@ -89,20 +92,43 @@ class WarcFile:
 
     def close(self) -> None:
         if not self._fh.closed:
-            self._sync()
-            self._fh.close()
+            try:
+                os.fsync(self._fh.fileno())
+            except OSError as exc:
+                raise ArchiveError(f"{self.path}: cannot write the WARC file to disk: {exc.strerror or exc}") from exc
+            finally:
+                self._fh.close()
 
-    def _sync(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+    def _append(self, records: Sequence[Built]) -> int:
+        """Where ``records`` start, once they are written, one gzip member each (a reader can start
+        at any record's offset), and fsynced; on a failure none of them is left in the file."""
+        if self._torn is not None:
+            raise ArchiveError(f"{self.path}: not written to after a write that failed: {self._torn}")
+        start = self._fh.tell()
+        try:
+            for record in records:
+                data = memoryview(_member(record.data))
+                while data:  # a write may stop short of the end, e.g. where the disk fills
+                    data = data[self._fh.write(data) :]
+            os.fsync(self._fh.fileno())
+        except OSError as exc:
+            raise ArchiveError(f"{self.path}: cannot write a WARC record: {self._undo(start, exc)}") from exc
+        return start
 
-    def _write(self, record: Built) -> None:
-        """One record, one gzip member: a reader can start at any record's offset."""
-        self._fh.write(_member(record.data))
+    def _undo(self, start: int, exc: OSError) -> str:
+        """The file cut back to ``start``: what happened, and what the file is left as."""
+        reason = exc.strerror or str(exc)
+        try:
+            os.ftruncate(self._fh.fileno(), start)
+            self._fh.seek(start)  # a file not opened for appending would go on where it stopped
+            os.fsync(self._fh.fileno())
+        except OSError as again:
+            self._torn = f"{reason}; the part written could not be cut off ({again.strerror or again})"
+            return f"{self._torn}, left for a repair"
+        return f"{reason}; the part written was cut off, the file ends with its last whole record"
 
     def write_warcinfo(self, fields: Mapping[str, str]) -> None:
-        self._write(self._records.warcinfo(self.path.name, fields))
-        self._sync()
+        self._append([self._records.warcinfo(self.path.name, fields)])
 
     def write_exchange(self, exchange: Exchange, metadata: Mapping[str, str]) -> RecordRef:
         record = self._records.record(
@@ -134,10 +160,7 @@ class WarcFile:
             exchange.url, "metadata", None, concurrent, payload=_warc_fields(metadata),
             content_type="application/warc-fields",
         )  # fmt: skip
-        offset = self._fh.tell()
-        for item in (record, request, info):
-            self._write(item)
-        self._sync()
+        offset = self._append([record, request, info])
         return RecordRef(self.relative_name, record.record_id, offset, record.payload_digest)
 
 
