@@ -9,10 +9,16 @@ that SQL compares and sorts them as times.
 An article's life: ``to_fetch`` records it as seen; ``record_capture`` once its response is in the WARC;
 then ``record_article`` (text written: done) or ``record_failure`` (retried with backoff, given up after
 ``max_attempts``). A row left between the two, by a crash or a time budget, is due again next run.
+
+Opened read-only (the reading commands), nothing is written, migrated or created: a catalog of an older
+schema is refused, not upgraded. Whatever is at the path and is no catalog is refused, never replaced:
+a folder, an empty file, a file that is not SQLite, a symlink that leads out of the archive.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -23,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from scraper.archive.catalog_watch import WatchTables
+from scraper.archive.layout import catalog_present, read_only_reason
 from scraper.archive.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -45,11 +52,9 @@ _MAX_DELAY = timedelta(days=30)  # doubling stops here: a long-failing URL is st
 _DUE = "gave_up = 0 AND text_path IS NULL AND failures < ? AND (next_retry_at IS NULL OR next_retry_at <= ?)"
 
 
-def migrate(db: sqlite3.Connection) -> int:
+def migrate(db: sqlite3.Connection, path: Path) -> int:
     """Bring the open file up to SCHEMA_VERSION inside the caller's transaction; returns the old version."""
-    found = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if found > SCHEMA_VERSION:
-        raise CatalogError(f"catalog schema version {found} is newer than this scraper's {SCHEMA_VERSION}: upgrade")
+    found = _version(db, path)
     for version in range(found, SCHEMA_VERSION):
         for statement in MIGRATIONS[version]:
             db.execute(statement)
@@ -58,30 +63,22 @@ def migrate(db: sqlite3.Connection) -> int:
 
 
 class Catalog(WatchTables):
-    """One catalog file; safe to share between threads and to open from several processes at once."""
+    """One catalog file; safe to share between threads and to open from several processes at once.
 
-    def __init__(self, path: Path) -> None:
+    ``read_only``: for the commands that only read, on an archive that may be a read-only mount. A
+    missing catalog is created only by a writer; a reader is told there is none."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         self._lock = threading.RLock()  # one connection shared by threads: one transaction at a time
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-            )
-        except (OSError, sqlite3.Error) as exc:
-            raise CatalogError(f"{self.path}: cannot open the catalog: {exc}") from exc
-        try:
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")  # under WAL, NORMAL could lose the last commits
-            with self.transaction():
-                migrate(self._db)
-        except sqlite3.Error as exc:  # "file is not a database" surfaces here, not at connect()
-            self._db.close()
+            self._db = _open_reader(self.path) if read_only else _open_writer(self.path)
+        except OSError as exc:
+            raise CatalogError(f"{self.path}: cannot open the catalog: {exc.strerror or exc}") from exc
+        except sqlite3.Error as exc:  # "file is not a database" surfaces at the first query, not at connect()
             raise CatalogError(f"{self.path}: {exc}") from exc
-        except CatalogError:
-            self._db.close()
-            raise
+        self._db.row_factory = sqlite3.Row
 
     def close(self) -> None:
         with self._lock:
@@ -191,6 +188,24 @@ class Catalog(WatchTables):
                  text_path, text_sha256, adapter, when),
             ).rowcount  # fmt: skip
             return int(changed) + self._text_of_capture(record_id, text_path, text_sha256, adapter, extracted_at)
+
+    def relocate(self, record_id: str, *, warc_file: str, warc_offset: int) -> int:
+        """The record ``record_id`` is now in ``warc_file`` at ``warc_offset`` (its WARC was gunzipped,
+        renamed or recompressed): every row naming it follows. Returns the number of rows changed."""
+        with self.transaction():
+            changed = sum(
+                self._db.execute(
+                    f"UPDATE {table} SET warc_file = ?, warc_offset = ? WHERE warc_record_id = ?"
+                    " AND (warc_file IS NOT ? OR warc_offset IS NOT ?)",
+                    (warc_file, warc_offset, record_id, warc_file, warc_offset),
+                ).rowcount
+                for table in ("articles", "captures")
+            )
+            feeds = self._db.execute(  # a feed row keeps no offset: revisits find the record by its ID
+                "UPDATE feeds SET warc_file = ? WHERE warc_record_id = ? AND warc_file IS NOT ?",
+                (warc_file, record_id, warc_file),
+            ).rowcount
+        return int(changed + feeds)
 
     def _text_of_capture(
         self, record_id: str, text_path: str, text_sha256: str, adapter: str, extracted_at: datetime | None
@@ -358,3 +373,121 @@ def _delay(backoff: timedelta, failures: int) -> timedelta:
     # in float seconds, so a large exponent cannot overflow timedelta before the cap applies
     seconds = backoff.total_seconds() * 2.0 ** min(failures - 1, 64)
     return timedelta(seconds=min(seconds, _MAX_DELAY.total_seconds()))
+
+
+# --- opening the file -------------------------------------------------------------------------
+
+
+def _open_writer(path: Path) -> sqlite3.Connection:
+    """The catalog to read and write, created on first use, upgraded to this scraper's schema."""
+    present = catalog_present(path)
+    for where in (path.parent, path):
+        if why := read_only_reason(where):
+            raise CatalogError(f"{where}: read-only ({why}): the catalog cannot be written")
+    if not present:
+        _create(path)
+    db = _connect(path, "")
+    try:
+        _version(db, path)  # before the first write: a file of a newer scraper or of another program stays as it is
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = FULL")  # under WAL, NORMAL could lose the last commits
+        _migrated(db, path)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _open_reader(path: Path) -> sqlite3.Connection:
+    """The catalog read-only (``mode=ro``). Under WAL even a reader needs the ``-shm`` file beside the
+    catalog; where it cannot be made (a read-only mount, another user's archive) the file is read as
+    ``immutable``, which ignores any ``-wal``: only when no ``-wal`` holds commits the file lacks."""
+    if not catalog_present(path):
+        raise CatalogError(f"{path}: no catalog: no scheduled run has written to this archive")
+    try:
+        db = _connect(path, "?mode=ro")
+    except sqlite3.OperationalError as exc:
+        if read_only_reason(path.parent) is None:
+            raise
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise CatalogError(
+                f"{path}: read-only, and {wal.name} beside it holds changes the catalog file lacks, which SQLite "
+                f"cannot read here ({exc}): open the archive once where it can be written, or copy it"
+            ) from exc
+        db = _connect(path, "?immutable=1")
+    try:
+        if (found := _version(db, path)) < SCHEMA_VERSION:
+            raise CatalogError(
+                f"{path}: schema version {found} is older than this scraper's {SCHEMA_VERSION}, and this command "
+                "only reads: a command that writes (scraper run) upgrades it"
+            )
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _connect(path: Path, query: str) -> sqlite3.Connection:
+    """A connection that has read the file's schema: SQLite opens lazily, so errors show here."""
+    target = f"{Path(os.path.abspath(path)).as_uri()}{query}"
+    db = sqlite3.connect(target, uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _version(db: sqlite3.Connection, path: Path) -> int:
+    found = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if found > SCHEMA_VERSION:
+        raise CatalogError(
+            f"{path}: catalog schema version {found} is newer than this scraper's {SCHEMA_VERSION}: upgrade"
+        )
+    if found == 0 and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise CatalogError(f"{path}: an SQLite database with tables of its own and no schema version: not a catalog")
+    return found
+
+
+def _migrated(db: sqlite3.Connection, path: Path) -> None:
+    db.execute("BEGIN IMMEDIATE")  # two first runs at once: one migrates, the other then finds it done
+    try:
+        migrate(db, path)
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _create(path: Path) -> None:
+    """A new catalog, made under a temporary name and linked into place whole: a run killed while
+    making it leaves no empty or half-made catalog, which every command would then refuse."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
+    try:
+        db = _connect(temp, "")
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            _migrated(db, path)
+        finally:
+            db.close()  # the last connection: its -wal is checkpointed into the file and removed
+        try:
+            os.link(temp, path)  # never over a catalog another process made meanwhile: that one is used
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not os.path.lexists(path):
+                os.replace(temp, path)
+        _sync_folder(path.parent)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _sync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from scraper.archive.layout import open_marker
+from scraper.archive.layout import open_marker, read_only_reason
 from scraper.capture.warc import torn_tail
 from scraper.errors import ArchiveError, UsageError
 
@@ -75,6 +75,8 @@ def index_warc(path: Path) -> Path:
     """Write (or rewrite) the CDXJ index of one WARC file beside it; returns the index's path."""
     if not path.is_file():
         raise UsageError(f"{path}: no such WARC file")
+    if why := read_only_reason(path.parent):
+        raise ArchiveError(f"{path.parent}: read-only ({why}): the index of {path.name} cannot be written beside it")
     index = index_path(path)
     temp = index.with_name(f".{index.name}.{os.getpid()}.tmp")
     # cdxj-indexer reads a cut record without a word, and would list it with the length left
@@ -99,6 +101,13 @@ def index_warc(path: Path) -> Path:
         temp.unlink(missing_ok=True)
         raise ArchiveError(f"{path}: cannot index: {type(exc).__name__}: {exc}") from exc
     return index
+
+
+def refuse_read_only(warcs: Iterable[Path]) -> None:
+    """For ``scraper index``, before anything is written: every index goes beside its WARC."""
+    for folder in dict.fromkeys(warc.parent for warc in warcs):
+        if why := read_only_reason(folder):
+            raise ArchiveError(f"{folder}: read-only ({why}): the indexes go beside the WARC files; nothing done")
 
 
 def index_all(warcs: Iterable[Path], force: bool = False) -> Iterator[Indexed]:

@@ -45,6 +45,7 @@ class Exported:
     rows: int
     without_text: int  # archived, but no text was written (the page gave no article)
     problems: tuple[str, ...]  # articles left out because their files could not be read
+    missing_warcs: tuple[str, ...] = ()  # exported rows name these WARC files, which are not in the archive
 
 
 def parse_since(value: str) -> datetime:
@@ -69,23 +70,42 @@ def export(
         raise UsageError(f"--site: unknown site {site!r} (known: {', '.join(sorted(s.name for s in SITES))})")
     if fmt == "parquet" and output is None:
         raise UsageError("--format parquet writes a binary file: give --output FILE.parquet")
-    catalog_path = Archive(root).catalog
-    if not catalog_path.is_file():
-        raise UsageError(f"{catalog_path}: no catalog: export reads the articles scheduled runs recorded")
+    archive = Archive(root)
+    if not archive.has_catalog():
+        raise UsageError(f"{archive.catalog}: no catalog: export reads the articles scheduled runs recorded")
     tally = _Tally()
-    with Catalog(catalog_path) as catalog:
+    with Catalog(archive.catalog, read_only=True) as catalog:
         rows = article_rows(root, catalog.articles(site, since), tally)
         if output is None:
             _write(fmt, rows, stdout)
         else:
             _atomic(output, lambda fh: _write_file(fmt, rows, fh))
-    return Exported(tally.rows, tally.without_text, tuple(tally.problems))
+    return Exported(tally.rows, tally.without_text, tuple(tally.problems), tally.missing_warcs())
 
 
 class _Tally:
     def __init__(self) -> None:
         self.rows = self.without_text = 0
         self.problems: list[str] = []
+        self.warcs: dict[str, str | None] = {}  # each WARC file the rows name: None, or why it cannot be read
+        self.naming: dict[str, int] = {}  # rows naming each of those that cannot
+
+    def named(self, archive: Archive, name: object) -> None:
+        """A row names the WARC file ``name``: its offsets are good only in that very file, so a row
+        naming one that is missing (a WARC gunzipped since, say) is counted, to be said once per file."""
+        if not isinstance(name, str):
+            return
+        if name not in self.warcs:
+            try:
+                archive.warc_file(name)
+                self.warcs[name] = None
+            except ArchiveError as exc:
+                self.warcs[name] = str(exc)
+        if self.warcs[name] is not None:
+            self.naming[name] = self.naming.get(name, 0) + 1
+
+    def missing_warcs(self) -> tuple[str, ...]:
+        return tuple(f"{self.warcs[name]} ({count} exported articles name it)" for name, count in self.naming.items())
 
 
 def article_rows(root: Path, articles: Iterable[ArticleRow], tally: _Tally | None = None) -> Iterator[Row]:
@@ -107,6 +127,7 @@ def article_rows(root: Path, articles: Iterable[ArticleRow], tally: _Tally | Non
             )
             continue
         tally.rows += 1
+        tally.named(Archive(root), pair.meta.get("warc_file"))
         yield {**pair.meta, "text": pair.text}
 
 

@@ -20,15 +20,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from scraper.errors import ArchiveError
+from scraper.errors import ArchiveError, CatalogError
 from scraper.urls import url_hash
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
+_SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 # a stem a metadata record may name: under text/, NNN_<16 hex> (never taken from page content)
 _SAFE_STEM = re.compile(r"text(?:/[A-Za-z0-9][A-Za-z0-9._-]*)+/\d{3,}_[0-9a-f]{16}")
 
@@ -58,6 +60,23 @@ class TextPair:
 class Archive:
     root: Path
 
+    @classmethod
+    def at(cls, root: Path) -> Archive:
+        """The archive in the folder ``root`` (--out, ``[output] dir``), which need not exist yet;
+        anything there that is not a folder is refused before a command reads or writes under it."""
+        try:
+            mode = os.stat(root).st_mode
+        except FileNotFoundError:
+            if os.path.islink(root):
+                raise ArchiveError(f"{root}: a symlink to nothing: the archive must be a folder") from None
+            return cls(root)
+        except OSError as exc:
+            raise ArchiveError(f"{root}: cannot use as the archive: {exc.strerror or exc}") from None
+        if not stat.S_ISDIR(mode):
+            kind = "a file" if stat.S_ISREG(mode) else "not a folder"
+            raise ArchiveError(f"{root}: {kind}: the archive (--out, [output] dir) must be a folder")
+        return cls(root)
+
     @property
     def catalog(self) -> Path:
         return self.root / "catalog.sqlite"
@@ -75,7 +94,21 @@ class Archive:
         return self.root / ".scraper.lock"
 
     def has_catalog(self) -> bool:
-        return self.catalog.is_file()
+        """Something is at the catalog's path: ``Catalog`` opens it, or says why it is no catalog."""
+        return os.path.lexists(self.catalog)
+
+    def read_only(self) -> str | None:
+        """Why this process cannot write the archive, naming the path; None: it can. The root, the
+        catalog, warc/ and text/ are asked, those that exist."""
+        for path in (self.root, self.catalog, self.warcs, self.texts):
+            if why := read_only_reason(path):
+                return f"{path}: read-only ({why})"
+        return None
+
+    def refuse_read_only(self, command: str) -> None:
+        """For a command that writes to the archive, before it changes anything."""
+        if why := self.read_only():
+            raise ArchiveError(f"{why}: scraper {command} writes to the archive; nothing done")
 
     def relative(self, path: Path) -> str:
         # the path as the caller names it: resolving symlinks would cost a stat per folder on every
@@ -115,6 +148,18 @@ class Archive:
             raise ArchiveError(f"the metadata record names {said!r}, which is no text path of {url}")
         return self.confined(self.root / said)
 
+    def warc_file(self, relative: str) -> Path:
+        """The WARC file a catalog row or a JSON names, refused when it is not in the archive: when
+        the same WARC is there under its other suffix (gunzipped, or gzipped), the message says so,
+        and it is not read, since the offsets recorded are those of the file named."""
+        path = self.inside(relative)
+        if not path.is_file():
+            raise ArchiveError(_missing(path, relative))
+        real, root = os.path.realpath(path), os.path.realpath(self.root)
+        if os.path.commonpath((root, real)) != root:
+            raise ArchiveError(f"{relative}: leads out of the archive ({real})")
+        return path
+
     def read_meta(self, json_relative: str) -> dict[str, Any]:
         """A text's JSON (named relative to the root), which must be an object."""
         try:
@@ -140,6 +185,29 @@ class Archive:
         return TextPair(text, meta)
 
 
+def _missing(path: Path, relative: str) -> str:
+    for suffix in WARC_SUFFIXES:
+        other = path.with_name(warc_name(path) + suffix)
+        if other != path and other.is_file():
+            return (
+                f"{relative} is missing; {other.name} beside it is the same WARC under another suffix, "
+                f"but the offsets recorded are {path.name}'s, so it is not read at them"
+            )
+    return f"{relative} is missing from the archive"
+
+
+def read_only_reason(path: Path) -> str | None:
+    """Why this process cannot write ``path`` (a read-only mount, no permission); None when it can,
+    or when nothing is there. As root only a read-only mount stops a write, and so it is here."""
+    if not os.path.exists(path) or os.access(path, os.W_OK):
+        return None
+    try:
+        mounted = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        mounted = False
+    return "a read-only mount" if mounted else "no write permission"
+
+
 def open_marker(warc: Path) -> Path:
     """Beside a WARC while it is written; one left behind names a file a killed run left open."""
     return warc.with_name(warc.name + ".open")
@@ -151,3 +219,38 @@ def text_file(stem: Path) -> Path:
 
 def json_file(stem: Path) -> Path:
     return stem.with_name(stem.name + ".json")
+
+
+def catalog_present(path: Path) -> bool:
+    """Whether a catalog file is at ``path`` (False: nothing is). Anything else there is refused, never
+    replaced or read: a folder, an empty file, one that is not SQLite, a symlink out of the archive."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(info.st_mode):
+        info = _followed(path)
+    if stat.S_ISDIR(info.st_mode):
+        raise CatalogError(f"{path}: a folder, not a catalog file")
+    if not stat.S_ISREG(info.st_mode):
+        raise CatalogError(f"{path}: not a regular file, so not a catalog")
+    if info.st_size == 0:
+        raise CatalogError(
+            f"{path}: empty file (0 bytes): not a catalog; refused rather than a new catalog started over it: "
+            "restore it from a backup, or move it away to start a new one"
+        )
+    with open(path, "rb") as fh:
+        if fh.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
+            raise CatalogError(f"{path}: not a database ({info.st_size} bytes, not an SQLite database): not a catalog")
+    return True
+
+
+def _followed(link: Path) -> os.stat_result:
+    """What a symlinked catalog leads to, which must be inside the archive (the link's folder)."""
+    target, root = os.path.realpath(link), os.path.realpath(link.parent)
+    if os.path.commonpath((root, target)) != root:
+        raise CatalogError(f"{link}: a symlink to {target}, outside the archive: refused")
+    try:
+        return os.stat(target)
+    except FileNotFoundError:
+        raise CatalogError(f"{link}: a symlink to {target}, which does not exist") from None

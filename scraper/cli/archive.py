@@ -39,8 +39,10 @@ def index(
 
     failed = written = current = 0
     with errors():
-        targets = paths or [Archive(load_settings(config, out=out_dir).out).warcs]
-        for done in cdx.index_all(find_warcs(targets), force=force):
+        targets = paths or [Archive.at(load_settings(config, out=out_dir).out).warcs]
+        warcs = find_warcs(targets)
+        cdx.refuse_read_only(warcs)
+        for done in cdx.index_all(warcs, force=force):
             if done.problem and not done.skipped:
                 failed += 1
                 err.print(f"failed: {done.problem}", markup=False)
@@ -69,7 +71,7 @@ def replay(
     with errors():
         if not 0 < port < 65536:
             raise UsageError(f"--port: {port} is not a port number (1-65535)")
-        setup = replaying.prepare(load_settings(config, out=out_dir).out)
+        setup = replaying.prepare(Archive.at(load_settings(config, out=out_dir).out).root)
     for done in setup.indexed:
         if done.problem:
             err.print(f"not replayable: {done.warc}: {done.problem}", markup=False)
@@ -92,11 +94,13 @@ def export(
     from scraper.archive import export as exporting
 
     with errors():
-        settings = load_settings(config, out=out_dir)
+        root = Archive.at(load_settings(config, out=out_dir).out).root
         moment = exporting.parse_since(since) if since else None
-        result = exporting.export(settings.out, fmt.lower(), output, sys.stdout, site, moment)
+        result = exporting.export(root, fmt.lower(), output, sys.stdout, site, moment)
     for line in result.problems:
         err.print(f"failed: {line}", markup=False)
+    for line in result.missing_warcs:
+        err.print(f"warning: {line}", markup=False)
     if not quiet:
         where = output or "standard output"
         err.print(
@@ -104,7 +108,7 @@ def export(
             f"{len(result.problems)} failed)",
             markup=False,
         )
-    raise typer.Exit(1 if result.problems else 0)
+    raise typer.Exit(1 if result.problems or result.missing_warcs else 0)
 
 
 def pack(
@@ -118,7 +122,7 @@ def pack(
     from scraper.archive import wacz
 
     with errors():
-        root = load_settings(config, out=out_dir).out
+        root = Archive.at(load_settings(config, out=out_dir).out).root
         try:
             result = wacz.pack(root, wacz_path, title)
         except ArchiveError as exc:  # the package could not be made, or failed validation: a failure, not bad input

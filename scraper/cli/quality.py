@@ -56,13 +56,16 @@ def check(
         names = [_known(name).name for name in site] if site else None
         if history_days < 1:
             raise UsageError(f"--history-days: {history_days}: give 1 or more")
-        path = Archive(settings.out).catalog
-        if not path.is_file():
+        archive = Archive.at(settings.out)
+        if not archive.has_catalog():
             raise UsageError(f"{settings.out}: no catalog here: no scheduled run has written to it")
-        with Catalog(path) as catalog:
+        # on a read-only archive (a mounted backup) the check is made all the same, and not stored
+        with Catalog(archive.catalog, read_only=archive.read_only() is not None) as catalog:
             thresholds = Thresholds(history_days=history_days)
             report = check_run(catalog, settings.out, now, since=start, sites=names, thresholds=thresholds,
                                max_body=settings.max_body_bytes, config=config)  # fmt: skip
+    for line in dict.fromkeys(line for s in report.sites for line in s.missing_warcs):  # said even with --quiet
+        err.print(f"warning: {line}", markup=False)
     if as_json:
         out.print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), markup=False)
     elif not (quiet and not report.failed):  # --quiet (for cron) prints nothing when every site is ok
@@ -164,6 +167,7 @@ def snapshot(
 
     with errors():
         settings = with_connect_to(load_settings(config, out=out_dir), connect_to)
+        Archive.at(settings.out)  # refuses an --out that is no folder
         target = check_http(url)
         adapter = site_for(target)
         if site is not None and _known(site) is not adapter:

@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any, Protocol
 from xml.etree import ElementTree
 
+from scraper.archive.layout import Archive
 from scraper.capture.warc import Stored, read_responses
+from scraper.errors import ArchiveError
 from scraper.extract import page
 from scraper.extract.body import whole_page
 from scraper.extract.decode import decode_html
@@ -93,10 +95,22 @@ def find_copies(
 
 def archived_responses(root: Path, name: str, max_body: int) -> Iterator[Stored]:
     """The readable response records of the archive's WARC file ``name`` (relative to ``root``)."""
-    path = root / name
-    # a file moved away leaves its articles uncompared, not the check failed; and only the archive is read
-    if path.is_file() and path.resolve().is_relative_to(root.resolve()):
-        yield from (item for item in read_responses(path, name, max_body) if isinstance(item, Stored))
+    try:
+        path = Archive(root).warc_file(name)
+    except ArchiveError:  # a file moved away leaves its articles uncompared (``missing_warcs``), not the check failed
+        return
+    yield from (item for item in read_responses(path, name, max_body) if isinstance(item, Stored))
+
+
+def missing_warcs(root: Path, names: Iterable[str]) -> dict[str, str]:
+    """Those of the WARC files ``names`` that are not in the archive, each with why, in one line."""
+    found = {}
+    for name in dict.fromkeys(names):
+        try:
+            Archive(root).warc_file(name)
+        except ArchiveError as exc:
+            found[name] = f"{exc}: the articles it holds are not compared with their copies"
+    return found
 
 
 def json_ld_copies(capture: Capture) -> list[Copy]:

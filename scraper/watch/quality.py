@@ -29,7 +29,7 @@ from scraper.archive.layout import Archive
 from scraper.archive.schema import ArticleRow, QualityRow
 from scraper.errors import ArchiveError
 from scraper.sites import GENERIC, Site, by_name
-from scraper.watch.copies import Agreement, compare, decode_agreements, encode_agreements, find_copies
+from scraper.watch.copies import Agreement, compare, decode_agreements, encode_agreements, find_copies, missing_warcs
 from scraper.watch.sentinel import Carrier, Inside, NewInside, new_inside, read_inside, snapshot_options
 from scraper.watch.verdict import (
     BROKEN,
@@ -90,7 +90,8 @@ def check_run(catalog: Catalog, out_root: Path, now: datetime, *, since: datetim
         check = _check_site(catalog, out_root, name, since, thresholds, max_body, options)
         if not check.articles and not check.unreadable:  # nothing archived in the window
             check = _silent(catalog, check, since, now, runs.get(name), thresholds)
-        catalog.record_check(check.site, checked_at=now, since=since, verdict=check.verdict, report=check.to_dict())
+        if not catalog.read_only:  # a read-only archive (a mounted backup) is checked, not written to
+            catalog.record_check(check.site, checked_at=now, since=since, verdict=check.verdict, report=check.to_dict())
         checks.append(check)
     return CheckReport(now, since, tuple(checks), options)
 
@@ -103,8 +104,10 @@ def _check_site(catalog: Catalog, root: Path, name: str, since: datetime, th: Th
     history, fresh = _history([r for r in rows if r.archived_at and r.archived_at < since], known, root)
     window = [row for row in rows if row.archived_at and row.archived_at >= since]
     texts = [loaded for row in window if (loaded := load_article(root, row)) is not None]
-    agreements, compared = _agreements(catalog, root, _site(name), texts, known, th, max_body)
-    catalog.record_quality([*fresh, *compared])
+    compared = _agreements(catalog, root, _site(name), texts, known, th, max_body)
+    agreements = compared.agreements
+    if not catalog.read_only:
+        catalog.record_quality([*fresh, *compared.rows])
     measured = [
         Measured(t.url, t.archived_at, _chars(t), len(t.lines), t.fallback, agreements[t.canonical], t.headline_only)
         for t in texts
@@ -115,7 +118,7 @@ def _check_site(catalog: Catalog, root: Path, name: str, since: datetime, th: Th
     repeated = repeated_lines(days, th)
     inside = _new_inside(name, texts, agreements, repeated, since, th, options)
     check = judge(name, measured, baseline(history, th), repeated, len(history), th, inside)
-    return replace(check, unreadable=len(window) - len(texts))
+    return replace(check, unreadable=len(window) - len(texts), missing_warcs=compared.missing_warcs)
 
 
 def _new_inside(site: str, texts: Sequence[Loaded], agreements: Agreements, repeated: Sequence[Repeated],
@@ -149,10 +152,19 @@ def _history(
 Agreements = dict[str, tuple[Agreement, ...]]  # by canonical URL
 
 
+@dataclass(frozen=True, slots=True)
+class _Compared:
+    agreements: Agreements
+    rows: list[QualityRow]  # the articles compared now, to keep
+    missing_warcs: tuple[str, ...] = ()  # why articles were left to a later check: their WARC is not there
+
+
 def _agreements(catalog: Catalog, root: Path, site: Site, texts: Sequence[Loaded], known: Mapping[str, QualityRow],
-                th: Thresholds, max_body: int) -> tuple[Agreements, list[QualityRow]]:  # fmt: skip
+                th: Thresholds, max_body: int) -> _Compared:  # fmt: skip
     """Each text against its copies: kept from an earlier check while the text is unchanged,
-    else compared now (the newest ``max_compare`` of them; the rest at the next check)."""
+    else compared now (the newest ``max_compare`` of them; the rest at the next check). A text
+    whose WARC is missing is left to a later check, which says so again, rather than kept as one
+    that has no copy."""
     found: Agreements = {}
     pending = []
     for t in texts:
@@ -162,9 +174,10 @@ def _agreements(catalog: Catalog, root: Path, site: Site, texts: Sequence[Loaded
         else:
             found[t.canonical] = ()
             pending.append(t)
-    pending = pending[-th.max_compare :]  # the newest: rows come oldest first
+    missing = missing_warcs(root, [t.warc_file for t in pending if t.warc_file])
+    pending = [t for t in pending if t.warc_file not in missing][-th.max_compare :]  # the newest: oldest come first
     if not pending:
-        return found, []
+        return _Compared(found, [], tuple(missing.values()))
     also = [state.warc_file for feed in site.feeds if (state := catalog.feed_state(feed)) is not None]
     copies = find_copies(root, site, pending, also, max_body)
     rows = []
@@ -172,7 +185,7 @@ def _agreements(catalog: Catalog, root: Path, site: Site, texts: Sequence[Loaded
         with_lead = (replace(c, extras=(*c.extras, t.lead or "")) for c in copies.get(t.canonical, ()))
         found[t.canonical] = tuple(compare(t.lines, c, th.missing_share, t.title) for c in with_lead)
         rows.append(_row(t, site.name, encode_agreements(found[t.canonical])))
-    return found, rows
+    return _Compared(found, rows, tuple(missing.values()))
 
 
 def _chars(text: Loaded) -> int:

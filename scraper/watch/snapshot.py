@@ -16,7 +16,7 @@ from pathlib import Path
 
 from scraper import __version__
 from scraper.archive.catalog import Catalog
-from scraper.archive.layout import Archive
+from scraper.archive.layout import Archive, read_only_reason
 from scraper.capture.fetch import Fetcher
 from scraper.capture.warc import Stored, WarcFile, read_responses
 from scraper.config import Settings
@@ -49,6 +49,9 @@ def take_snapshot(url: str, site: Site, settings: Settings, fixtures: Path, name
     warc, expected = folder / f"{stem}.warc.gz", folder / f"{stem}.json"
     if warc.exists() or expected.exists():
         raise UsageError(f"{warc}: a fixture of this name exists; pass another --name")
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if why := read_only_reason(existing):
+        raise UsageError(f"{existing}: read-only ({why}): the fixture cannot be written there (--fixtures)")
     with WarcFile(warc, warc.name) as out:
         out.write_warcinfo({"software": f"scraper/{__version__}", "description": f"test fixture: {source}"})
         archive_exchange(out, exchange, None, None)
@@ -83,10 +86,10 @@ def _expected(article: Article, source: str) -> dict[str, object]:
 
 
 def _from_archive(url: str, site: Site, settings: Settings) -> tuple[Exchange, str] | None:
-    path = Archive(settings.out).catalog
-    if not path.is_file():
+    archive = Archive(settings.out)
+    if not archive.has_catalog():
         return None
-    with Catalog(path) as catalog:
+    with Catalog(archive.catalog, read_only=True) as catalog:
         row = catalog.article(canonical(url, site))
     if row is None or row.warc_file is None or row.warc_offset is None:
         return None

@@ -129,6 +129,7 @@ class SiteCheck:
     usual_per_day: float | None = None  # ... and the site's pace before it, when its history was enough to judge
     headline_only: int = 0  # window articles with a title and a date and no body, on purpose
     new_inside: tuple[NewInside, ...] = ()  # signatures new to the layout; the degrading ones are reasons too
+    missing_warcs: tuple[str, ...] = ()  # WARC files the window's articles name that are not in the archive
 
     def to_dict(self) -> dict[str, Any]:
         silent = self.silent_since.isoformat() if self.silent_since else None
