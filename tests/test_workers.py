@@ -36,11 +36,20 @@ def test_jobs_run_in_worker_processes_while_the_caller_goes_on() -> None:
         assert workers.submit(os.getpid).result() != os.getpid()
 
 
-def test_a_dead_worker_fails_its_call_and_the_rest_runs_here() -> None:
+def test_one_job_with_a_limit_runs_in_a_worker_process() -> None:
+    with Extractors(1, seconds=60) as workers:
+        assert workers.submit(os.getpid).result() in children(os.getpid())
+
+
+def test_a_dead_worker_fails_its_call_and_a_new_one_takes_its_place() -> None:
     with Extractors(2) as workers:
+        before = children(os.getpid())
         with pytest.raises(WorkerError, match="worker process died"):
             workers.submit(_die).result()
-        assert workers.submit(os.getpid).result() == os.getpid()
+        started = time.monotonic()  # two workers again: two calls at once
+        assert [p.result() for p in [workers.submit(time.sleep, 0.5), workers.submit(time.sleep, 0.5)]] == [None] * 2
+        assert time.monotonic() - started < 0.95
+        assert len(children(os.getpid()) - before) == 1
 
 
 def children(pid: int) -> set[int]:
@@ -59,7 +68,7 @@ def alive(pid: int) -> bool:
 
 
 def test_workers_end_when_their_parent_is_killed() -> None:
-    script = "import time\nfrom scraper.pipeline.workers import worker_pool\npool = worker_pool(2)\n"
+    script = "import time\nfrom scraper.pipeline.workers import Extractors\npool = Extractors(2, 60.0)\n"
     script += "print('up', flush=True)\n"
     script += "time.sleep(60)"
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
@@ -80,9 +89,9 @@ def test_workers_end_when_their_parent_is_killed() -> None:
 def test_workers_do_not_keep_the_archive_lock_of_a_killed_run(tmp_path: Path) -> None:
     script = (
         "import sys, time; from pathlib import Path; from scraper.schedule.limits import archive_lock;"
-        " from scraper.pipeline.workers import worker_pool\n"
+        " from scraper.pipeline.workers import Extractors\n"
         "with archive_lock(Path(sys.argv[1])):\n"
-        "    pool = worker_pool(2); print('up', flush=True); time.sleep(60)"
+        "    pool = Extractors(2, 60.0); print('up', flush=True); time.sleep(60)"
     )
     parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:

@@ -4,30 +4,37 @@ No network here. A re-clean writes each text back to the path its capture's meta
 names (a WARC from another tool names none: its responses are numbered in file order under
 ``text/<warc name>/``), leaves unchanged files untouched, restores deleted ones, and updates the
 catalog's rows of the texts it rewrote.
+
+The same WARC may be there under two names (a copy, a link, the gunzipped file beside its
+``.warc.gz``): a response record, known by its WARC-Record-ID, is extracted from the first file
+that holds it only, so its text is written once and its catalog row names one file. The file
+under the name it was written as comes first, so that the one this tool wrote is the one that
+counts.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
 from scraper.archive.layout import Archive
 from scraper.capture.framing import Span, spans
-from scraper.capture.warc import ReadProblem, Stored, find_warcs, is_warc, read_responses
+from scraper.capture.warc import ReadProblem, Stored, find_warcs, is_warc, read_responses, written_as
 from scraper.config import Settings
-from scraper.errors import ArchiveError, UsageError
+from scraper.errors import ArchiveError, UsageError, WorkerError
 from scraper.extract import page
 from scraper.extract.decode import decode_html
 from scraper.models import Article, Capture, Outcome, Rejected, RunReport, Skipped
 from scraper.pipeline.store import Archived, extract, judge, record_texts
-from scraper.pipeline.workers import worker_pool
+from scraper.pipeline.workers import Extractors, Pending
 
 OnStep = Callable[[Outcome], None]
+OnNote = Callable[[str], None]  # a line to show that is no failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,21 +44,28 @@ class _Task:
     archived: Archived
 
 
-def _ignore(_: Outcome) -> None:
+@dataclass(frozen=True, slots=True)
+class _File:
+    path: Path
+    skip: frozenset[int] = field(default_factory=frozenset)  # offsets of responses read from another file
+
+
+def _ignore(_: object) -> None:
     return None
 
 
 def reclean(
-    paths: list[Path], settings: Settings, on_step: OnStep = _ignore, scheduler: str | None = None
-) -> RunReport:
-    """Re-extract every response record of the WARC files with today's adapters."""
-    warcs = find_warcs(paths)
+    paths: list[Path], settings: Settings, on_step: OnStep = _ignore, scheduler: str | None = None,
+    on_note: OnNote = _ignore,
+) -> RunReport:  # fmt: skip
+    """Re-extract every response record of the WARC files with today's adapters; ``on_note`` is
+    told of each file skipped, or partly skipped, as a duplicate of another."""
+    files = _distinct(find_warcs(paths), on_note)
     if scheduler:
+        warcs = [file.path for file in files]
         done: Iterator[Outcome] = _cluster(scheduler).reclean_on_cluster(warcs, settings, scheduler)
-    elif settings.jobs <= 1:
-        done = map(_reclean_task, _tasks(warcs, settings))
     else:
-        done = _in_workers(warcs, settings)
+        done = _in_workers(files, settings)
     outcomes = []
     for outcome in done:
         outcomes.append(outcome)
@@ -78,38 +92,43 @@ def _cluster(scheduler: str) -> ModuleType:
     return distributed
 
 
-def reclean_file(warc: Path, settings: Settings, span: Span | None = None) -> list[Outcome]:
-    """Re-clean one WARC file (or a span of it, from ``framing.spans``) in this process: the unit of
-    work of the worker processes and of a distributed re-clean. Spans of one file, re-cleaned in
-    any order or place, write the same files as the whole file."""
-    return [_reclean_task(task) for task in _tasks([warc], settings, span)]
+def reclean_file(
+    warc: Path, settings: Settings, span: Span | None = None, skip: frozenset[int] = frozenset()
+) -> list[Outcome]:
+    """Re-clean one WARC file (or a span of it, from ``framing.spans``) in this process, passing
+    over the responses at the offsets in ``skip``: the unit of work of the worker processes and of
+    a distributed re-clean. Spans of one file, re-cleaned in any order or place, write the same
+    files as the whole file."""
+    return [_reclean_task(task) for task in _tasks(_File(warc, skip), settings, span)]
 
 
-def _tasks(warcs: list[Path], settings: Settings, span: Span | None = None) -> Iterator[_Task]:
+def _tasks(file: _File, settings: Settings, span: Span | None = None) -> Iterator[_Task]:
     """A whole file is read span by span, as the worker processes read it: a damaged record then
     costs the records of its span only, and one process and several write the same files."""
     archive = Archive(settings.out)
-    for warc in warcs:
-        parts = spans(warc, _SPAN) if span is None else (span,)
-        name, cap = archive.relative(warc), settings.max_body_bytes
-        for item in (found for part in parts for found in read_responses(warc, name, cap, part)):
-            if isinstance(item, ReadProblem):
-                yield _Task(item, archive.batch_folder(warc), "article")
-                continue
-            try:
-                said = archive.said_stem(item.text_stem, item.capture.url)
-                stem = said or archive.batch_stem(warc, item.ordinal, item.capture.url)
-            except ArchiveError as exc:
-                yield _Task(ReadProblem(str(warc), item.ref.offset, str(exc)), archive.batch_folder(warc), "article")
-                continue
-            yield _Task(item, stem, _archived(item))
+    name, cap = archive.relative(file.path), settings.max_body_bytes
+    for part in spans(file.path, _SPAN) if span is None else (span,):
+        for item in read_responses(file.path, name, cap, part):
+            if isinstance(item, ReadProblem) or item.ref.offset not in file.skip:
+                yield _task(archive, file.path, item)
+
+
+def _task(archive: Archive, warc: Path, item: Stored | ReadProblem) -> _Task:
+    if isinstance(item, ReadProblem):
+        return _Task(item, archive.batch_folder(warc), "article")
+    try:
+        said = archive.said_stem(item.text_stem, item.capture.url)
+        stem = said or archive.batch_stem(warc, item.ordinal, item.capture.url)
+    except ArchiveError as exc:
+        return _Task(ReadProblem(str(warc), item.ref.offset, str(exc)), archive.batch_folder(warc), "article")
+    return _Task(item, stem, _archived(item))
 
 
 def _reclean_task(task: _Task) -> Outcome:
     item = task.stored
     if isinstance(item, ReadProblem):
         return Outcome(item.path, False, f"at offset {item.offset}: {item.reason}")
-    return extract(item.capture, item.ref, task.stem, item.truncated, task.archived)
+    return extract(item.capture, item.ref, task.stem, item.truncated, task.archived, item.undecodable)
 
 
 def _archived(item: Stored) -> Archived:
@@ -118,23 +137,93 @@ def _archived(item: Stored) -> Archived:
     return "no article" if item.described else "unknown"
 
 
-_SPAN = 16  # HTTP responses per task sent to a worker: ~80 ms of work, so the last task ends soon
+_SPAN = 16  # HTTP responses per span: a damaged record costs its span's records only
 
 
-def _in_workers(warcs: list[Path], settings: Settings) -> Iterator[Outcome]:
-    """Outcomes in file order, the work done by ``settings.jobs`` worker processes. Each worker
-    reads its own span of a file: this process only cuts files into spans (``framing.spans``: gzip
-    framing, no parsing), so it leaves the cores to the workers. A bounded window of spans in
-    flight lets a large archive stream through instead of loading into memory."""
-    parts = ((warc, span) for warc in warcs for span in spans(warc, _SPAN))
-    with worker_pool(settings.jobs) as pool:
-        window: deque[Future[list[Outcome]]] = deque()
-        for warc, span in parts:
-            window.append(pool.submit(reclean_file, warc, settings, span))
-            if len(window) >= settings.jobs * 2:
-                yield from window.popleft().result()
+def _in_workers(files: Iterator[_File], settings: Settings) -> Iterator[Outcome]:
+    """Outcomes in file order, each record extracted in one of ``settings.jobs`` worker processes
+    under the per-page time and memory limits (one process too: a page past them fails alone, and
+    the re-clean goes on). A bounded window of records in flight lets a large archive stream
+    through instead of loading into memory."""
+    tasks = (task for file in files for task in _tasks(file, settings))
+    with Extractors(settings.jobs, settings.extract_seconds, settings.extract_memory_mb) as workers:
+        window: deque[tuple[_Task, Pending[Outcome]]] = deque()
+        for task in tasks:
+            window.append((task, workers.submit(_reclean_task, task)))
+            if len(window) >= settings.jobs * 4:
+                yield _settled(*window.popleft())
         while window:
-            yield from window.popleft().result()
+            yield _settled(*window.popleft())
+
+
+def _settled(task: _Task, pending: Pending[Outcome]) -> Outcome:
+    try:
+        return pending.result()
+    except WorkerError as exc:  # past the time or memory limit, or the worker died: this page only
+        item = task.stored
+        if isinstance(item, ReadProblem):
+            return Outcome(item.path, False, str(exc))
+        return Outcome(item.capture.url, False, str(exc), record_id=item.ref.record_id)
+
+
+def _distinct(warcs: list[Path], on_note: OnNote) -> Iterator[_File]:
+    """The files to read, each with the responses in it to pass over: a file met before under
+    another name (a link, the same path twice) is not read again; a response read from an earlier
+    file is passed over, and a file whose every response was is not read. Each says so, once."""
+    if len(warcs) < 2:
+        yield from map(_File, warcs)
+        return
+    first: dict[tuple[int, int], Path] = {}  # the file at each (device, inode)
+    files = []
+    for warc in sorted(warcs, key=_copy_last):
+        try:
+            found = warc.stat()
+        except OSError:  # reading it says what is wrong with it
+            files.append(warc)
+            continue
+        same = first.setdefault((found.st_dev, found.st_ino), warc)
+        if same is warc:
+            files.append(warc)
+        else:
+            on_note(f"{warc}: skipped, the same file as {same}")
+    read_from: dict[bytes, Path] = {}  # the file each response record is read from, by its id
+    for warc in files:
+        if (file := _repeats(warc, read_from, on_note)) is not None:
+            yield file
+
+
+def _copy_last(warc: Path) -> tuple[bool, bool, bool]:
+    """The file this tool wrote before its copies: one under the name its warcinfo record gives
+    it, then a regular file before a symlink, a .warc.gz before a .warc (its texts' JSONs name it)."""
+    return written_as(warc) != warc.name, warc.is_symlink(), not warc.name.endswith(".gz")
+
+
+def _repeats(warc: Path, read_from: dict[bytes, Path], on_note: OnNote) -> _File | None:
+    """``warc`` with its responses that earlier files hold; None when they hold all of them."""
+    held = list(_responses(warc))
+    earlier: dict[Path, int] = {}
+    skip = set()
+    for offset, key in held:
+        if (other := read_from.setdefault(key, warc)) != warc:
+            earlier[other] = earlier.get(other, 0) + 1
+            skip.add(offset)
+    names = ", ".join(map(str, earlier))
+    if skip and len(skip) == len(held):
+        on_note(f"{warc}: skipped, a copy of {names}: its {len(held)} responses were read from there")
+        return None
+    if skip:
+        on_note(f"{warc}: {len(skip)} of its {len(held)} responses skipped, read from {names}")
+    return _File(warc, frozenset(skip))
+
+
+def _responses(warc: Path) -> Iterator[tuple[int, bytes]]:
+    """Where each response that a re-clean of ``warc`` reads whole is, and its WARC-Record-ID
+    digested (16 bytes, not a ~100-byte string: an archive of years holds millions of records).
+    Read as ``_tasks`` reads the file, bodies left aside (a cap of 0 bytes)."""
+    for part in spans(warc, _SPAN):
+        for item in read_responses(warc, warc.name, 0, part):
+            if isinstance(item, Stored) and item.capture.record_id:
+                yield item.ref.offset, hashlib.blake2b(item.capture.record_id.encode(), digest_size=16).digest()
 
 
 def parse_path(
@@ -148,7 +237,7 @@ def parse_path(
             if isinstance(item, ReadProblem):
                 yield item
             else:
-                yield judge(item.capture, item.truncated, _archived(item))  # a record names its own URL
+                yield judge(item.capture, item.truncated, _archived(item), item.undecodable)  # names its own URL
         return
     body = path.read_bytes()
     root = None if url else page.parse(decode_html(body))
