@@ -58,6 +58,14 @@ PAGE_MODES: dict[str, str] = {
     "deep": "HTML nested 100,000 levels deep",
     "empty": "an empty 200",
     "traversal": "a page whose title, canonical link and og:url are ../ paths",
+    "slowhead": "the status line and headers at one byte a second",
+    "continues": "'100 Continue' every half second, never a final response",
+    "brotli": "an article sent with Content-Encoding: br, never asked for",
+    "brotlibomb": "a brotli bomb: a few hundred KB on the wire, gigabytes decoded",
+    "zstd": "a body in a Content-Encoding this tool does not decode (zstd)",
+    "paragraphs": "a million tiny paragraphs (8 MB, under the size cap)",
+    "longlabel": "a redirect to a host name with a 64-character label",
+    "attributes": "one paragraph with 300,000 attributes (2 MB): minutes of parsing",
 }
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\0" * 64
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -255,6 +263,48 @@ class _Handler(BaseHTTPRequestHandler):
         inner = b"<p>" + PARAGRAPHS[0].encode() + b"</p>"
         self._send(200, b"<html><body>" + b"<div>" * depth + inner + b"</div>" * depth + b"</body></html>")
 
+    def _page_slowhead(self, n: str) -> None:
+        """The status line and headers one byte a second: a per-read timeout never fires."""
+        body = article(f"Медленные заголовки {n}")
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {len(body)}\r\n\r\n"
+        for i, byte in enumerate(head.encode()):
+            if i >= self.faults.drip_seconds or self.stop.wait(1.0):
+                break
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+        self.close_connection = True
+
+    def _page_continues(self, n: str) -> None:
+        """``100 Continue`` over and over, never a final response."""
+        for _ in range(self.faults.drip_seconds * 2):
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.wfile.flush()
+            if self.stop.wait(0.5):
+                break
+        self.close_connection = True
+
+    def _page_brotli(self, n: str) -> None:
+        self._send(200, brotli_of(article(f"Статья в brotli {n}")), Content_Encoding="br")
+
+    def _page_brotlibomb(self, n: str) -> None:
+        self._send(200, brotli_bomb(self.faults.bomb_mib), Content_Encoding="br")
+
+    def _page_zstd(self, n: str) -> None:
+        self._send(200, b"\x28\xb5\x2f\xfd" + bytes(range(256)) * 8, Content_Encoding="zstd")
+
+    def _page_paragraphs(self, n: str) -> None:
+        """A million tiny paragraphs, 8 MB: under the size cap, heavy for any extractor."""
+        head = b"<html><head><title>Many</title></head><body><article itemprop='articleBody'>"
+        self._send(200, head + b"<p>a</p>" * 1_000_000 + b"</article></body></html>")
+
+    def _page_attributes(self, n: str) -> None:
+        head = b"<html><head><title>Attributes</title></head><body><article itemprop='articleBody'><p"
+        attributes = b"".join(b' a%d=""' % i for i in range(300_000))
+        self._send(200, head + attributes + b">" + PARAGRAPHS[0].encode() + b"</p></article></body></html>")
+
+    def _page_longlabel(self, n: str) -> None:
+        self._redirect(f"https://{'a' * 64}.interfax.ru/ok/{n}")
+
     def _page_empty(self, n: str) -> None:
         self._send(200, b"")
 
@@ -378,6 +428,22 @@ def gzip_bomb(mib: int) -> bytes:
     return b"".join([*parts, packer.flush()])
 
 
+def brotli_of(data: bytes) -> bytes:
+    import brotlicffi  # the project's own dependency, for the br modes only
+
+    return bytes(brotlicffi.compress(data))
+
+
+@lru_cache(maxsize=4)
+def brotli_bomb(mib: int) -> bytes:
+    import brotlicffi
+
+    packer = brotlicffi.Compressor(quality=1)
+    zeros = bytes(1 << 20)
+    parts = [packer.process(b"<html><body><p>")] + [packer.process(zeros) for _ in range(mib)]
+    return b"".join([*parts, packer.finish()])
+
+
 @contextmanager
 def serve(faults: Faults | None = None) -> Iterator[FaultServer]:
     faults = faults or Faults()
@@ -431,9 +497,17 @@ EXPECTED: dict[str, str | None] = {
     "pdf": r"^not HTML: PDF$",
     "image": r"^not HTML: PNG image$",
     "huge": r"^body larger than \d+ bytes: archived truncated, not extracted$",
-    "deep": r"^no article text found$",
+    "deep": r"^too many elements to be an article: 200,006 tags, more than 50,000$",
     "empty": r"^empty body$",
     "traversal": None,
+    "slowhead": r"^timeout: no response within total_timeout \d+ s$",
+    "continues": r"^timeout: no response within total_timeout \d+ s$",
+    "brotli": None,
+    "brotlibomb": r"^body larger than \d+ bytes once decompressed: archived as sent, not extracted$",
+    "zstd": r"^Content-Encoding zstd is not one this tool decodes$",
+    "paragraphs": r"^too many elements to be an article: 2,000,010 tags, more than 50,000$",
+    "longlabel": r"^redirect to a bad URL: bad host name: a label of 64 characters \(1 to 63 allowed\)$",
+    "attributes": r"^extraction took longer than \d+ s$",
 }
 
 
@@ -446,8 +520,9 @@ def run_faults(**changes: object) -> Faults:
 
 
 def run_config(
-    origin: str, sites: str = '["interfax", "kremlin"]', sitemaps: bool = True, delay: float = 0, **network: object
-) -> str:
+    origin: str, sites: str = '["interfax", "kremlin"]', sitemaps: bool = True, delay: float = 0,
+    extract_seconds: float = 5, **network: object,
+) -> str:  # fmt: skip
     """config.toml for `scraper run --config`: the two sites, quick timeouts, every origin to ``origin``."""
     values = {"timeout": 2, "total_timeout": 4, "retries": 1, "backoff": 0.2, "retry_after_max": 5} | network
     lines = ["[output]", 'dir = "out"', "[network]", *(f"{k} = {v}" for k, v in values.items())]
@@ -457,6 +532,8 @@ def run_config(
         "[run]",
         f"sites = {sites}",
         f"use_sitemaps = {str(sitemaps).lower()}",
+        "[extract]",
+        f"time_limit = {extract_seconds}",
     ]
     lines += ["[network.connect_to]"]
     lines += [f'"{o}" = "{origin}"' for o in RUN_ORIGINS]

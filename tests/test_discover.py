@@ -355,6 +355,23 @@ def test_sitemap_index() -> None:
     )
 
 
+def test_an_index_gives_its_newest_children_newest_first() -> None:
+    listed = [
+        ("a", "2021-12-06"),
+        ("b", "2021-12-08T03:00:00+03:00"),
+        ("c", ""),
+        ("d", "2021-12-07"),
+        ("e", "2021-12-08"),
+    ]
+    entries = "".join(f"<sitemap><loc>https://ria.ru/{n}.xml</loc><lastmod>{d}</lastmod></sitemap>" for n, d in listed)
+    body = f"<sitemapindex {SM}>{entries}</sitemapindex>".encode()
+    urls = {n: f"https://ria.ru/{n}.xml" for n, _ in listed}
+    # b and e are the same instant (midnight UTC): in document order; one without a date last
+    assert sitemap_links(body, "https://ria.ru/i.xml").sitemaps == [urls[n] for n in "bedac"]
+    assert sitemap_links(body, "https://ria.ru/i.xml", children=2).sitemaps == [urls["b"], urls["e"]]
+    assert sitemap_links(body, "https://ria.ru/i.xml", children=0).sitemaps == []
+
+
 def test_news_sitemap_prefers_publication_date_then_lastmod() -> None:
     result = sitemap_links(RIA_NEWS_SITEMAP, "https://ria.ru/sitemap_article.xml")
     assert result.sitemaps == []

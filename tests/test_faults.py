@@ -26,11 +26,14 @@ from scraper import Article, process
 from scraper.archive.catalog import Catalog
 from scraper.capture.fetch import Fetcher
 from scraper.config import Settings
+from scraper.errors import WorkerError
+from scraper.pipeline.workers import Extractors
 from scraper.schedule.discover import candidates, feed_links, sitemap_links
 from scraper.sites import site_for
 from scraper.urls import canonical
 
 QUICK = {"stall_seconds": 5.0, "drip_seconds": 10, "bomb_mib": 512}
+EXTRACT_SECONDS = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +49,28 @@ def settings(origin: str, **changes: object) -> Settings:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def outcome(fetcher: Fetcher, url: str) -> Article | str:
+@pytest.fixture(scope="module")
+def workers() -> Iterator[Extractors]:
+    with Extractors(1, EXTRACT_SECONDS) as pool:  # as a run extracts: in a worker, under the time limit
+        yield pool
+
+
+def outcome(fetcher: Fetcher, url: str, workers: Extractors) -> Article | str:
     """What a run makes of a URL: the article, or the one-line reason it has none."""
     fetched = fetcher.fetch(url)
     if fetched.error or fetched.final is None:
         return fetched.error or "nothing received"
-    result = process(fetched.final, site_for(fetched.final.url))
+    try:
+        result = workers.submit(process, fetched.final, site_for(fetched.final.url)).result()
+    except WorkerError as exc:
+        return str(exc)
     return result if isinstance(result, Article) else result.reason
 
 
 @pytest.mark.parametrize("mode", list(EXPECTED))
-def test_every_page_fault_ends_as_a_one_line_reason(server: FaultServer, mode: str) -> None:
+def test_every_page_fault_ends_as_a_one_line_reason(server: FaultServer, workers: Extractors, mode: str) -> None:
     with Fetcher(settings(server.origin)) as fetcher:
-        result = outcome(fetcher, f"https://www.interfax.ru/{mode}/1")
+        result = outcome(fetcher, f"https://www.interfax.ru/{mode}/1", workers)
     expected = EXPECTED[mode]
     if expected is None:
         assert isinstance(result, Article), result
@@ -79,7 +91,7 @@ def test_bodies_stay_within_the_cap(server: FaultServer) -> None:
     assert len(huge.exchanges[0].raw_body) == cap and huge.exchanges[0].truncated == "length"
 
 
-def test_retry_after_is_waited_for_up_to_the_ceiling(server: FaultServer) -> None:
+def test_retry_after_is_waited_for_up_to_the_ceiling(server: FaultServer, workers: Extractors) -> None:
     slept: list[float] = []
 
     def sleep(seconds: float) -> None:
@@ -87,12 +99,12 @@ def test_retry_after_is_waited_for_up_to_the_ceiling(server: FaultServer) -> Non
         time.sleep(seconds)
 
     with Fetcher(settings(server.origin, retries=2), sleep=sleep) as fetcher:
-        assert isinstance(outcome(fetcher, "https://www.interfax.ru/ratesec/7"), Article)
+        assert isinstance(outcome(fetcher, "https://www.interfax.ru/ratesec/7", workers), Article)
         assert slept == [1.0]
-        assert isinstance(outcome(fetcher, "https://www.interfax.ru/ratedate/7"), Article)
+        assert isinstance(outcome(fetcher, "https://www.interfax.ru/ratedate/7", workers), Article)
         assert 0.0 < slept[1] <= 2.0
         started = time.monotonic()
-        reason = outcome(fetcher, "https://www.interfax.ru/ratelong/7")
+        reason = outcome(fetcher, "https://www.interfax.ru/ratelong/7", workers)
         assert time.monotonic() - started < 1.0 and len(slept) == 2  # a day is past the 5 s ceiling
     assert isinstance(reason, str) and "Retry-After 86400 s is past the 5 s ceiling" in reason
     for path, wait in (("/ratesec/7", 1.0), ("/ratedate/7", slept[1])):
@@ -133,7 +145,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(
 ) -> None:
     # 127.0.0.1 passes for public here; the name resolves nowhere else, so a hit proves the check's
     # answer is the one connected to (no second lookup a DNS rebinding could answer differently)
-    monkeypatch.setattr("scraper.capture.fetch.non_public", lambda address: None)
+    monkeypatch.setattr("scraper.capture.sockets.non_public", lambda address: None)
     with Fetcher(settings(server.origin, retries=0), resolver=lambda host, port: ["127.0.0.1"]) as fetcher:
         fetched = fetcher.fetch(f"http://pinned.example:{server.port}/ok/31")
     assert fetched.error is None and fetched.final is not None and fetched.final.status == 200
@@ -192,7 +204,7 @@ def _run(tmp: Path, *args: str) -> tuple[int, int, dict]:  # type: ignore[type-a
 
 def test_a_run_through_every_fault_goes_on_and_says_why(tmp_path: Path) -> None:
     with serve(run_faults(**QUICK)) as running:  # type: ignore[arg-type]
-        (tmp_path / "run.toml").write_text(run_config(running.origin, max_body_bytes=5_000_000))
+        (tmp_path / "run.toml").write_text(run_config(running.origin, max_body_bytes=9_000_000))
         code, peak_mb, report = _run(tmp_path)
         hits = [h.path for h in running.hits]
     assert code == 1
@@ -305,7 +317,7 @@ def test_verify_finds_a_torn_tail(archive: Path, tmp_path: Path) -> None:
     [
         ("warc_record_id", "<urn:uuid:00000000-0000-0000-0000-000000000000>", "not the response"),
         ("warc_offset", 1, "where no whole record starts"),
-        ("warc_file", "../../../etc/passwd", "not a WARC file in"),
+        ("warc_file", "../../../etc/passwd", "a path outside the archive"),
         ("payload_digest", "sha1:AAAA", "is not the record's"),
         ("text_sha256", "0" * 64, "text_sha256 is not the SHA-256"),
     ],

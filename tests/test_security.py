@@ -162,7 +162,7 @@ def test_an_index_gives_at_most_its_newest_children() -> None:
     body = f"<sitemapindex {SM}>{entries}</sitemapindex>".encode()
     found = sitemap_links(body, "https://ria.ru/index.xml", sputnik.SITE).sitemaps
     assert len(found) == discover.MAX_SITEMAPS_PER_INDEX
-    assert found == [f"https://ria.ru/s{i}.xml" for i in range(count - len(found), count)]  # document order
+    assert found == [f"https://ria.ru/s{i}.xml" for i in range(count - 1, count - 1 - len(found), -1)]  # newest first
 
 
 def test_an_index_without_dates_gives_its_first_children() -> None:

@@ -4,6 +4,7 @@ files, size rotation, files continued across runs, repair of a torn tail."""
 from __future__ import annotations
 
 import gzip
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -69,12 +70,19 @@ def test_files_rotate_past_the_size_limit(tmp_path: Path) -> None:
     assert {r.warc_file for r in refs} == {f"warc/{p.name}" for p in paths}
 
 
+def killed(warcs: WarcSink) -> None:
+    """As a kill leaves a sink: its marker left behind, the lock on it gone with the process."""
+    assert warcs._marker is not None
+    os.close(warcs._marker)
+    warcs._marker = None
+
+
 def test_a_torn_tail_is_cut_off_and_kept(tmp_path: Path) -> None:
     warcs = sink(tmp_path)
     for i in range(3):
         warcs.current().write_exchange(exchange(f"https://www.rbc.ru/a/{i}"), {})
     path = warcs.paths[0]
-    # no close(), as after a kill: the marker stays behind and the tail is torn
+    killed(warcs)  # no close(): the marker stays behind and the tail is torn
     data = path.read_bytes()
     path.write_bytes(data[:-40])
     said = repair_unclosed(tmp_path / "warc")
@@ -208,9 +216,10 @@ def test_a_symlinked_or_torn_newest_file_is_not_continued(tmp_path: Path) -> Non
 def test_a_file_left_open_is_continued_only_once_repaired(tmp_path: Path) -> None:
     torn = b""
     for round_ in range(2):
-        killed = sink(tmp_path)  # never closed, as after a kill: the marker stays behind
-        killed.current().write_exchange(exchange(f"https://www.rbc.ru/a/{round_}"), {})
-        (path,) = killed.paths
+        dead = sink(tmp_path)
+        dead.current().write_exchange(exchange(f"https://www.rbc.ru/a/{round_}"), {})
+        killed(dead)  # never closed: the marker stays behind
+        (path,) = dead.paths
         data = path.read_bytes()[:-40]
         path.write_bytes(data)
         with sink(tmp_path) as meanwhile:  # a file marked open is not appended to

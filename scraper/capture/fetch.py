@@ -1,4 +1,4 @@
-"""Fetching: the only module that imports httpx and tenacity.
+"""Fetching: the only module that imports httpx and tenacity (its sockets: ``sockets``).
 
 Redirects are followed by hand so that every hop is recorded; every response received (retried
 5xx, redirects, a body cut off mid-way) comes back as an ``Exchange`` to be archived, because
@@ -9,30 +9,35 @@ otherwise non-public address, so a hostile feed or redirect cannot steer the scr
 network. The host is resolved here, every address it has is checked, and the connection is made
 to an address that was checked (a second lookup could answer otherwise: DNS rebinding). An origin
 mapped by ``connect_to`` is the deliberate exception: it goes where the mapping says.
-Also imports httpcore (httpx's own connection layer), for that check.
+
+How long a request may take: ``total_timeout`` from the moment it is sent, whatever the server
+trickles, and a stop request ends it within a second (``sockets``, below httpx).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
+import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
 
-import httpcore
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from scraper.capture.encoding import decode_content
+from scraper.capture.encoding import decode_body
+from scraper.capture.sockets import Overdue, PublicOnly, Refused, Sliced, Stopped, Watch, describe, install, resolve
 from scraper.config import Settings
 from scraper.models import Capture, Exchange
 from scraper.urls import url_problem
 
 _REDIRECTS = (301, 302, 303, 307, 308)
+
+# How the fetcher waits between attempts, like ``threading.Event.wait``: True when the wait was cut
+# short (a stop request) or refused (it would end past a time budget); then the URL fails at once.
+Sleep = Callable[[float], bool | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +54,12 @@ class _Retryable(Exception):
         self.reason, self.retry_after, self.exchange = reason, retry_after, exchange
 
 
-class _Refused(Exception):
-    """A request that is not sent, or a failure no retry can mend: a blocked address, a bad URL."""
-
-
 class _ConnectTo(httpx.BaseTransport):
     """Sends requests for an origin to another address; the request keeps its URL and Host.
-    Mapped requests go out directly; all others through ``guarded`` (the address check)."""
+    Mapped requests go out ``direct``; all others through ``guarded`` (the address check)."""
 
-    def __init__(self, guarded: httpx.HTTPTransport, mapping: dict[str, httpx.URL]) -> None:
-        self._guarded, self._direct, self._mapping = guarded, httpx.HTTPTransport(), mapping
+    def __init__(self, guarded: httpx.HTTPTransport, direct: httpx.HTTPTransport, mapping: dict[str, httpx.URL]):
+        self._guarded, self._direct, self._mapping = guarded, direct, mapping
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -75,82 +76,31 @@ class _ConnectTo(httpx.BaseTransport):
         self._direct.close()
 
 
-class _PublicOnly(httpcore.NetworkBackend):
-    """Connects only when every address the host resolves to is a public one, and then to one of
-    those very addresses. What it refuses is never sent, so never retried."""
-
-    def __init__(self, resolve: Callable[[str, int], list[str]]) -> None:
-        self._resolve, self._inner = resolve, httpcore.SyncBackend()
-
-    def connect_tcp(
-        self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:  # fmt: skip
-        try:
-            addresses = list(dict.fromkeys(self._resolve(host, port)))
-        except OSError as exc:  # what httpcore itself says for a name that does not resolve
-            raise httpcore.ConnectError(str(exc)) from exc
-        for address in addresses:
-            kind = non_public(address)
-            if kind:
-                said = f"{host} is" if address == host else f"{host} resolves to {address},"
-                raise _Refused(f"blocked: {said} not a public address ({kind})")
-        error: Exception = httpcore.ConnectError(f"{host}: no address")
-        for address in addresses:
-            try:
-                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:  # the next address, as a browser would
-                error = exc
-        raise error
-
-    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
-        raise _Refused("blocked: a Unix socket")
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-def resolve(host: str, port: int) -> list[str]:
-    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
-
-
-def non_public(address: str) -> str | None:
-    """What kind of non-public address this is (loopback, private...), or None for a public one."""
-    try:
-        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%")[0])
-    except ValueError:
-        return "malformed"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:  # ::ffff:10.0.0.1 is 10.0.0.1
-        ip = ip.ipv4_mapped
-    kinds = (("loopback", ip.is_loopback), ("link-local", ip.is_link_local), ("unspecified", ip.is_unspecified),
-             ("multicast", ip.is_multicast), ("private", ip.is_private), ("reserved", ip.is_reserved))  # fmt: skip
-    kind = next((name for name, hit in kinds if hit), None)
-    return kind or (None if ip.is_global else "non-public")
-
-
-def _guarded_transport(allow_private: bool, resolver: Callable[[str, int], list[str]]) -> httpx.HTTPTransport:
+def _transport(backend: Sliced) -> httpx.HTTPTransport:
     transport = httpx.HTTPTransport()
-    if allow_private:
-        return transport
-    pool = getattr(transport, "_pool", None)
-    # httpx offers no public way to choose its network backend: refuse to run unguarded if that moves
-    if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):
-        raise RuntimeError("this httpx version hides its connection pool: the address check cannot be set")
-    pool._network_backend = _PublicOnly(resolver)
+    # httpx offers no public way to choose its network backend: ``install`` refuses to run with the
+    # default one (unguarded, unbounded) if that moves
+    install(getattr(transport, "_pool", None), backend)
     return transport
 
 
 class Fetcher:
+    """``stop``, once set, ends the request under way within a second and sends no other;
+    ``sleep`` is how the fetcher waits between attempts (see ``Sleep``), by default on ``stop``."""
+
     def __init__(
-        self, settings: Settings, sleep: Callable[[float], None] = time.sleep,
-        resolver: Callable[[str, int], list[str]] = resolve,
+        self, settings: Settings, sleep: Sleep | None = None, resolver: Callable[[str, int], list[str]] = resolve,
+        stop: threading.Event | None = None,
     ) -> None:  # fmt: skip
         self._s = settings
-        self._sleep = sleep
+        self._stop = stop or threading.Event()
+        self._sleep = sleep or self._stop.wait
+        self._watch = Watch(self._stop.is_set)
+        sockets = Sliced(self._watch)
         mapping = {origin: httpx.URL(target) for origin, target in settings.connect_to}
-        guarded = _guarded_transport(settings.allow_private_addresses, resolver)
+        guarded = _transport(sockets if settings.allow_private_addresses else PublicOnly(self._watch, resolver))
         self._client = httpx.Client(
-            transport=_ConnectTo(guarded, mapping),
+            transport=_ConnectTo(guarded, _transport(sockets), mapping),
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
             headers={
@@ -179,7 +129,7 @@ class Fetcher:
         for _ in range(self._s.max_redirects + 1):
             try:
                 exchange = self._with_retries(current, exchanges, headers or {})
-            except (_Retryable, _Refused) as exc:
+            except (_Retryable, Refused) as exc:
                 return Fetched(url, tuple(exchanges), None, str(exc))
             location = dict((k.lower(), v) for k, v in exchange.response_headers).get("location")
             if exchange.status not in _REDIRECTS or not location:
@@ -198,17 +148,28 @@ class Fetcher:
         return Fetched(url, tuple(exchanges), None, f"more than {self._s.max_redirects} redirects")
 
     def _with_retries(self, url: str, log: list[Exchange], headers: dict[str, str]) -> Exchange:
+        failed: list[_Retryable] = []
+
+        def pause(seconds: float) -> None:
+            if self._sleep(seconds):
+                why = f"the retry in {seconds:g} s not waited for: a stop request, or past the time budget"
+                raise Refused(f"{failed[-1].reason}; {why}")
+
         retrying = Retrying(
             stop=stop_after_attempt(1 + self._s.retries),
             wait=self._wait,
             retry=retry_if_exception(self._may_retry),
-            sleep=self._sleep,
+            sleep=pause,
             reraise=True,
         )
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._attempt(url, log, headers)
+                    try:
+                        return self._attempt(url, log, headers)
+                    except _Retryable as exc:
+                        failed.append(exc)
+                        raise
         except _Retryable as exc:
             if exc.exchange is not None:  # a 429/5xx that stayed one: the response is the result
                 return exc.exchange
@@ -244,40 +205,54 @@ class Fetcher:
         try:
             request = self._client.build_request("GET", url, headers=headers)
         except (httpx.InvalidURL, ValueError) as exc:  # UnicodeError too: a host IDNA refuses
-            raise _Refused(f"bad URL: {_describe(exc)}") from exc
+            raise Refused(f"bad URL: {describe(exc)}") from exc
         started = datetime.now(UTC)
+        self._watch.deadline = time.monotonic() + self._s.total_timeout
         try:
-            response = self._client.send(request, stream=True)
-        except httpx.TimeoutException as exc:
-            raise _Retryable(f"timeout: {_describe(exc)}") from exc
-        except httpx.TransportError as exc:
-            raise _Retryable(f"connection failed: {_describe(exc)}") from exc
-        body = bytearray()
-        try:
-            truncated = self._read(response, body)
-            error = None
-        except httpx.TransportError as exc:
-            truncated, error = "disconnect", exc
+            response = self._send(request)
+            body = bytearray()
+            try:
+                truncated, error = self._read(response, body), None
+            except (httpx.TransportError, Stopped) as exc:
+                truncated, error = ("disconnect" if isinstance(exc, httpx.TransportError) else "unspecified"), exc
+            finally:
+                response.close()
         finally:
-            response.close()
+            self._watch.deadline = math.inf
         exchange = _exchange(url, started, request, response, bytes(body), truncated)
-        log.append(exchange)
+        log.append(exchange)  # what came before a stop or a lost connection is evidence too
+        if isinstance(error, Stopped):
+            raise Refused(f"stopped after {len(body)} bytes of the body: archived cut off") from error
         if error is not None:
-            raise _Retryable(f"connection lost after {len(body)} bytes: {_describe(error)}") from error
+            raise _Retryable(f"connection lost after {len(body)} bytes: {describe(error)}") from error
         if response.status_code == 429 or response.status_code >= 500:
             after = retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
             raise _Retryable(f"HTTP {response.status_code}", after, exchange)
         return exchange
 
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        """The response's head: status line and headers, 1xx responses skipped."""
+        try:
+            return self._client.send(request, stream=True)
+        except Overdue as exc:  # slow all the way to the head: nothing to keep
+            raise _Retryable(f"timeout: no response within total_timeout {self._s.total_timeout:g} s") from exc
+        except Stopped as exc:
+            raise Refused("stopped before the response came") from exc
+        except httpx.TimeoutException as exc:
+            raise _Retryable(f"timeout: {describe(exc)}") from exc
+        except httpx.TransportError as exc:
+            raise _Retryable(f"connection failed: {describe(exc)}") from exc
+
     def _read(self, response: httpx.Response, body: bytearray) -> str | None:
-        deadline = time.monotonic() + self._s.total_timeout
-        for chunk in response.iter_raw():  # no chunk_size: a buffered tail would be lost on error
-            body += chunk
-            if len(body) > self._s.max_body_bytes:
-                del body[self._s.max_body_bytes :]
-                return "length"
-            if time.monotonic() > deadline:
-                return "time"
+        """The body into ``body``; why it was cut off, if it was."""
+        try:
+            for chunk in response.iter_raw():  # no chunk_size: a buffered tail would be lost on error
+                body += chunk
+                if len(body) > self._s.max_body_bytes:
+                    del body[self._s.max_body_bytes :]
+                    return "length"
+        except Overdue:
+            return "time"
         return None
 
 
@@ -312,15 +287,14 @@ def _peer(response: httpx.Response) -> str | None:
 
 
 def _finish(url: str, exchanges: list[Exchange], last: Exchange, cap: int, error: str | None) -> Fetched:
-    headers = {k.lower(): v for k, v in last.response_headers}
-    body, overflow = decode_content(last.raw_body, headers.get("content-encoding", ""), cap)
-    capture = Capture(last.url, last.started_at, last.status, last.response_headers, body)
+    decoded = decode_body(last.raw_body, last.response_headers, cap)
+    capture = Capture(last.url, last.started_at, last.status, last.response_headers, decoded.body)
     if last.truncated == "length":
         error = f"body larger than {cap} bytes: archived truncated, not extracted"
-    elif overflow:  # a gzip bomb: the few bytes sent are all archived, the inflated page is not read
-        error = f"body larger than {cap} bytes once decompressed: archived as sent, not extracted"
     elif last.truncated == "time":
         error = "body took too long: archived truncated, not extracted"
+    elif decoded.problem:  # a bomb, a coding not decoded, a body that does not decompress: archived as sent
+        error = decoded.problem
     return Fetched(url, tuple(exchanges), capture, error)
 
 
@@ -338,8 +312,3 @@ def retry_after(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
-
-
-def _describe(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:200]

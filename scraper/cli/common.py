@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -61,11 +63,33 @@ ConnectToOpt = Annotated[
 
 @contextmanager
 def errors() -> Iterator[None]:
+    """Errors as one line and exit code 2. SIGTERM is taken as Ctrl-C: both end a command that has
+    no stop request of its own (``stop_on_signals``) at once, with one line and exit code 130, its
+    temporary files removed on the way out (the default SIGTERM would leave them)."""
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         yield
     except ScraperError as exc:
         err.print(one_line(f"error: {exc}"), markup=False)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C and SIGTERM set ``stop``: the command finishes the record it is writing and stops."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager

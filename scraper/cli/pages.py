@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from scraper.archive.layout import Archive
 from scraper.archive.texts import article_fields
 from scraper.cli.common import (
     ConfigOpt,
@@ -17,9 +19,11 @@ from scraper.cli.common import (
     QuietOpt,
     err,
     errors,
+    one_line,
     out,
     progress,
     step,
+    stop_on_signals,
     with_connect_to,
 )
 from scraper.config import load_settings
@@ -63,11 +67,15 @@ def fetch(
         targets = [check_http(u) for u in _read_urls(urls or [], from_file)]
         if not targets:
             raise UsageError("give at least one URL, or --from-file FILE")
-        with progress(len(targets), "fetching", quiet) as bar:
-            result = fetch_batch(targets, settings, step(bar, quiet), obey_robots=not ignore_robots)
+        stop = threading.Event()
+        with stop_on_signals(stop), progress(len(targets), "fetching", quiet) as bar:
+            result = fetch_batch(targets, settings, step(bar, quiet), obey_robots=not ignore_robots, stop=stop)
     _summary("fetched", result.report)
     for note in result.notes:
         err.print(note, markup=False)
+    if stop.is_set():
+        err.print(f"stopped: {result.not_reached} URLs not fetched; WARC: {result.warc or 'none'}", markup=False)
+        raise typer.Exit(130)
     if not quiet:
         for outcome in result.report.outcomes:
             if outcome.skipped:
@@ -126,9 +134,14 @@ def reclean(
     No network. The archive is --out, else the folder that holds the WARCs' warc/ folder."""
     with errors():
         settings = load_settings(config, out=out_dir or archive_of(paths), jobs=jobs)
+        Archive.at(settings.out).refuse_read_only("reclean")
+        notes: list[str] = []  # files skipped as copies of others: said once each, after the summary
         with progress(None, "re-cleaning", quiet) as bar:
-            report = reclean_warcs(paths, settings, step(bar, quiet), scheduler)
+            report = reclean_warcs(paths, settings, step(bar, quiet), scheduler, on_note=notes.append)
     _summary("re-cleaned", report)
+    if not quiet:
+        for note in notes:
+            err.print(one_line(note), markup=False)
     raise typer.Exit(1 if report.failed else 0)
 
 

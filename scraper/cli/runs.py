@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +13,18 @@ import typer
 
 from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive
-from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, QuietOpt, err, errors, out, progress, with_connect_to
+from scraper.cli.common import (
+    ConfigOpt,
+    ConnectToOpt,
+    OutOpt,
+    QuietOpt,
+    err,
+    errors,
+    out,
+    progress,
+    stop_on_signals,
+    with_connect_to,
+)
 from scraper.config import Settings, load_settings, parse_duration
 from scraper.errors import ScraperError
 from scraper.sites import SITES
@@ -50,13 +58,15 @@ def run(
 
     with errors():
         settings = with_connect_to(load_settings(config, out=out_dir, sites=site or None, run_jobs=jobs), connect_to)
+        Archive.at(settings.out).refuse_read_only("run")
         chosen = [s for s in SITES if not settings.sites or s.name in settings.sites]
         seconds = parse_duration(time_budget, "--time-budget") if time_budget else None
         stop = threading.Event()
-        with _stop_on_signals(stop), progress(None, "articles", quiet) as bar:
+        with stop_on_signals(stop), progress(None, "articles", quiet) as bar:
             budget = Budget(max_articles, seconds, stop)
             result = scheduled_run(settings, chosen, budget, lambda _: bar.advance(bar.task_ids[0]))
-        result = _with_quality(result, settings, [s.name for s in chosen], config)
+        if not result.interrupted:  # a stop asks for an end within seconds: the check waits for the next run
+            result = _with_quality(result, settings, [s.name for s in chosen], config)
     for name, figures in result.sites.items():
         for line in figures.failure_lines():
             err.print(f"failed: {name}: {line}", markup=False)
@@ -90,19 +100,6 @@ def _with_quality(result: RunResult, settings: Settings, sites: list[str], confi
     return replace(result, quality=quality)
 
 
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """The first Ctrl-C or SIGTERM asks the run to finish the record it is writing and stop."""
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    for sig in previous:
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 def _write_report(path: Path, result: RunResult) -> None:
     data = {
         "interrupted": result.interrupted,
@@ -125,11 +122,11 @@ def status(out_dir: OutOpt = None, config: ConfigOpt = None) -> None:
     """Per site: articles held, last run, last success, failures pending."""
     with errors():
         settings = load_settings(config, out=out_dir)
-        path = Archive(settings.out).catalog
-        if not path.is_file():
+        archive = Archive.at(settings.out)
+        if not archive.has_catalog():
             out.print(f"no scheduled run has written to {settings.out} yet", markup=False)
             return
-        with Catalog(path) as catalog:
+        with Catalog(archive.catalog, read_only=True) as catalog:
             rows = catalog.status()
     out.print(
         f"{'site':10} {'articles':>8} {'pending':>7} {'gave up':>7}  last run          last success", markup=False

@@ -60,7 +60,7 @@ class Capturer:
     (a sink may start a new file past a size)."""
 
     def __init__(self, fetcher: Fetcher, warc: Callable[[], WarcFile], archive: Archive) -> None:
-        self._fetcher, self._warc, self._archive = fetcher, warc, archive
+        self._fetcher, self._warc, self.archive = fetcher, warc, archive
 
     def page(self, url: str, stem_for: StemFor | None) -> Captured:
         fetched = self._fetcher.fetch(url)
@@ -112,7 +112,7 @@ class Capturer:
         return Source(url, fetched.final.status, fetched.final.body)
 
     def write(self, exchange: Exchange, stem: Path | None) -> RecordRef:
-        return archive_exchange(self._warc(), exchange, stem, self._archive)
+        return archive_exchange(self._warc(), exchange, stem, self.archive)
 
     def _write_all(self, fetched: Fetched, stem: Path | None) -> RecordRef | None:
         ref = None

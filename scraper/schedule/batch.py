@@ -3,25 +3,33 @@
 Each URL goes through the pipeline as a scheduled run's articles do; the text of the URL in
 place NNN of the list is ``text/<warc name>/NNN_<hash>``. The WARC is made when the first record
 is written (a batch that received nothing leaves no file), carries the ``.open`` marker while it
-is written (so that the next run repairs it if this one is killed), and is indexed at the end.
+is written (so that the next fetch or run repairs it if this one is killed, or cannot write: a
+full disk), and is indexed at the end. A stop request ends the batch after the record being
+written, with the WARC closed. At its start a batch repairs the files earlier ones left open, as
+a run does, but never one that is being written: a run holds the archive lock meanwhile, and a
+fetch a lock on its file's marker.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from scraper.archive.cdx import index_all
 from scraper.archive.layout import Archive, open_marker
-from scraper.capture.warc import WarcFile, new_warc_path
+from scraper.capture.warc import WarcFile, mark_open, new_warc_path, repair_unclosed
 from scraper.config import Settings
-from scraper.errors import ArchiveError
+from scraper.errors import ArchiveError, UsageError, WorkerError
 from scraper.models import Capture, Outcome, RunReport
 from scraper.pipeline.capture import Capturer, warcinfo
 from scraper.pipeline.store import extract
+from scraper.pipeline.workers import Extractors
+from scraper.schedule.limits import archive_lock
 from scraper.schedule.polite import Polite
 from scraper.sites import site_for
 from scraper.urls import canonical
@@ -33,6 +41,7 @@ class BatchResult:
     texts: Path | None  # None: no text was written
     report: RunReport
     notes: tuple[str, ...] = ()
+    not_reached: int = 0  # URLs a stop request came before
 
 
 class _LazyWarc:
@@ -40,12 +49,11 @@ class _LazyWarc:
         self._archive, self._settings = archive, settings
         self.path = new_warc_path(archive.warcs, "fetch", datetime.now(UTC))
         self.file: WarcFile | None = None
+        self._marker: int | None = None  # the marker, open and locked while the file is written
 
     def __call__(self) -> WarcFile:
         if self.file is None:
-            marker = open_marker(self.path)
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()  # removed on a clean close: one left behind names a file to repair
+            self._marker = mark_open(self.path)
             self.file = WarcFile(self.path, self._archive.relative(self.path))
             self.file.write_warcinfo(warcinfo(self._settings))
         return self.file
@@ -54,37 +62,77 @@ class _LazyWarc:
         if self.file is not None:
             self.file.close()
             open_marker(self.path).unlink(missing_ok=True)
+        self._release()
+
+    def abandon(self) -> None:
+        """After a failed write: the file closed if it still can be, its marker left for the next
+        fetch or run to repair it."""
+        if self.file is not None:
+            with suppress(OSError, ArchiveError):
+                self.file.close()
+        self._release()
+
+    def _release(self) -> None:
+        if self._marker is not None:
+            os.close(self._marker)
+            self._marker = None
 
 
 def fetch_batch(
-    urls: list[str], settings: Settings, on_step: Callable[[Outcome], None], *, obey_robots: bool = True
-) -> BatchResult:
-    """Fetch each URL once (a URL given twice, once) and write a text per article."""
+    urls: list[str], settings: Settings, on_step: Callable[[Outcome], None], *, obey_robots: bool = True,
+    stop: threading.Event | None = None,
+) -> BatchResult:  # fmt: skip
+    """Fetch each URL once (a URL given twice, once) and write a text per article, until ``stop``."""
     from scraper.capture.fetch import Fetcher  # httpx: imported by the commands that fetch only
 
-    archive, stop = Archive(settings.out), threading.Event()
+    archive, stop = Archive(settings.out), stop or threading.Event()
     warc = _LazyWarc(archive, settings)
     try:  # an output folder that cannot be written is said before anything is fetched
         archive.warcs.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ArchiveError(f"{warc.path}: cannot create WARC file: {exc.strerror or exc}") from exc
-    outcomes = []
+    notes, todo, outcomes = _repair(archive), _once(urls), list[Outcome]()
     try:
-        with Fetcher(settings) as fetcher:
+        # forked before the fetcher's threads exist; each page extracted under the time and memory limits
+        with (
+            Extractors(1, settings.extract_seconds, settings.extract_memory_mb) as workers,
+            Fetcher(settings, stop=stop) as fetcher,
+        ):
             capturer = Capturer(fetcher, warc, archive)
             polite = Polite(capturer, settings, stop, obey_robots)
-            for seq, url in enumerate(_once(urls)):
-                outcome = _one(capturer, polite, archive, warc.path, seq, url)
+            for seq, url in enumerate(todo):
+                outcome = None if stop.is_set() else _one(capturer, polite, workers, warc.path, seq, url)
+                if outcome is None:  # a stop request: the records of the last page are whole
+                    break
                 outcomes.append(outcome)
                 on_step(outcome)
-    finally:
         warc.close()
+    except OSError as exc:  # a full disk, a file too big: the marker stays, the next fetch or run repairs
+        warc.abandon()
+        left = "; left marked open: the next fetch or run repairs it" if warc.file else ""
+        raise ArchiveError(f"{warc.path}: cannot write: {exc.strerror or exc}{left}") from None
+    except BaseException:
+        warc.abandon()
+        raise
     written = [o for o in outcomes if o.ok and not o.skipped]
-    notes = []
     if warc.file is not None:  # indexed for replay tools
-        notes = [f"not indexed: {i.warc}: {i.problem}" for i in index_all([warc.path]) if i.problem]
+        notes += [f"not indexed: {i.warc}: {i.problem}" for i in index_all([warc.path]) if i.problem]
     texts = archive.batch_folder(warc.path) if written else None
-    return BatchResult(warc.path if warc.file else None, texts, RunReport(tuple(outcomes)), tuple(notes))
+    result = BatchResult(warc.path if warc.file else None, texts, RunReport(tuple(outcomes)), tuple(notes))
+    return replace(result, not_reached=len(todo) - len(outcomes)) if stop.is_set() else result
+
+
+def _repair(archive: Archive) -> list[str]:
+    """WARC files a killed fetch or run left marked open, repaired as ``scraper run`` does; not
+    while a run holds the archive or a fetch is writing: their files are marked open as they grow."""
+    markers = list(archive.warcs.glob("*.warc.gz.open"))
+    if not markers:
+        return []
+    try:
+        with archive_lock(archive.root):
+            return [f"repaired: {line}" for line in repair_unclosed(archive.warcs)]
+    except UsageError as exc:
+        return [f"files marked open not repaired: {exc}"]
 
 
 def _once(urls: list[str]) -> list[str]:
@@ -96,17 +144,22 @@ def _once(urls: list[str]) -> list[str]:
     return list(seen.values())
 
 
-def _one(capturer: Capturer, polite: Polite, archive: Archive, warc: Path, seq: int, url: str) -> Outcome:
+def _one(capturer: Capturer, polite: Polite, workers: Extractors, warc: Path, seq: int, url: str) -> Outcome | None:
+    """What became of ``url``; None when a stop request came while it waited its turn."""
     if why := polite.forbidden(url):  # unreadable robots.txt forbids the host: a failure, not a choice
         return Outcome(url, why.startswith("disallowed"), why, skipped=why.startswith("disallowed"))
-    polite.wait(url)
+    if not polite.wait(url):
+        return None
 
     def stem_for(final: Capture) -> Path:
-        return archive.batch_stem(warc, seq, final.url)
+        return capturer.archive.batch_stem(warc, seq, final.url)
 
     got = capturer.page(url, stem_for)
     if got.error or got.final is None or got.ref is None or got.stem is None:
         return Outcome(url, False, got.error or "nothing received")
-    outcome = extract(got.final, got.ref, got.stem, got.truncated)
+    try:
+        outcome = workers.submit(extract, got.final, got.ref, got.stem, got.truncated).result()
+    except WorkerError as exc:  # past the time or memory limit: this page failed, archived all the same
+        return Outcome(url, False, str(exc), record_id=got.ref.record_id)
     # asked for as an article: a page that is none (the site's "not found" page) failed
     return replace(outcome, ok=False, skipped=False) if outcome.skipped else outcome

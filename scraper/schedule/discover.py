@@ -10,7 +10,8 @@ A malformed document gives an empty or partial result, never an exception.
 
 A sitemap is read as a stream (inflated, decoded and parsed piece by piece, each entry dropped from
 the tree once read), within fixed bounds: MAX_XML_BYTES of XML, MAX_URLS_PER_SITEMAP entries, and
-MAX_SITEMAPS_PER_INDEX children of an index, through ``page.entries`` (lxml's pull parser).
+the newest ``children`` of an index (MAX_SITEMAPS_PER_INDEX unless the caller says), through
+``page.entries`` (lxml's pull parser). So 50 MB of XML costs tens of MB, not a gigabyte of tree.
 Links on hosts the site does not serve are dropped here: nothing off-site is ever fetched.
 """
 
@@ -38,9 +39,9 @@ from scraper.urls import canonical
 MAX_XML_BYTES = 50 * 1024 * 1024
 # sitemaps.org: a sitemap, or an index, lists at most 50,000 entries; any after that are not read
 MAX_URLS_PER_SITEMAP = 50_000
-# The children of an index that are followed: those with the newest lastmod (document order among
-# equals). An index lists every day or page of the site's history, oldest or newest first as it
-# pleases; a run wants what is new, and each child costs a request at the site's pace.
+# The children of an index that are followed: those with the newest lastmod, newest first (document
+# order among equals). An index lists every day or page of the site's history, oldest or newest
+# first as it pleases; a run wants what is new, and each child costs a request at the site's pace.
 MAX_SITEMAPS_PER_INDEX = 50
 _PIECE = 64 * 1024  # bytes inflated, decoded and parsed at a time
 _MAX_PROLOG = 1024 * 1024  # characters before the root element: more is no sitemap
@@ -80,7 +81,7 @@ class Link:
 @dataclass(frozen=True, slots=True)
 class SitemapLinks:
     pages: list[Link]  # from a <urlset>
-    sitemaps: list[str]  # from a <sitemapindex>: fetch these and call sitemap_links again
+    sitemaps: list[str]  # from a <sitemapindex>, newest first: fetch these and call sitemap_links again
 
 
 def feed_links(body: bytes, base_url: str) -> list[Link]:
@@ -109,10 +110,12 @@ def feed_links(body: bytes, base_url: str) -> list[Link]:
     return links
 
 
-def sitemap_links(body: bytes, base_url: str, site: Site | None = None) -> SitemapLinks:
-    """The pages of a <urlset> (with news:publication_date or lastmod) or the sitemaps of a
-    <sitemapindex>; a gzip-compressed body is inflated (up to MAX_XML_BYTES). Only links on hosts
-    ``site`` serves are kept; without a site, only those on the document's own host."""
+def sitemap_links(
+    body: bytes, base_url: str, site: Site | None = None, children: int = MAX_SITEMAPS_PER_INDEX
+) -> SitemapLinks:
+    """The pages of a <urlset> (with news:publication_date or lastmod) or the newest ``children``
+    sitemaps of a <sitemapindex>; a gzip-compressed body is inflated (up to MAX_XML_BYTES). Only
+    links on hosts ``site`` serves are kept; without a site, only those on the document's own host."""
     pages: list[Link] = []
     newest: list[tuple[float, int, str]] = []  # a heap of the children kept: (lastmod, -order, url)
     for order, entry in enumerate(page.entries(_xml_pieces(body), ("url", "sitemap"), _MAX_ENTRY_ELEMENTS)):
@@ -130,11 +133,11 @@ def sitemap_links(body: bytes, base_url: str, site: Site | None = None) -> Sitem
             # (an index listing itself would send the caller round in a circle)
             lastmod = _w3c_date(_child_text(entry, "lastmod"))
             ranked = (lastmod.timestamp() if lastmod else float("-inf"), -order, url)
-            if len(newest) < MAX_SITEMAPS_PER_INDEX:
+            if len(newest) < children:
                 heapq.heappush(newest, ranked)
-            else:  # too many: the oldest goes, and of two equally old the later one
+            elif children > 0:  # too many: the oldest goes, and of two equally old the later one
                 heapq.heappushpop(newest, ranked)
-    return SitemapLinks(pages, [url for _, _, url in sorted(newest, key=lambda ranked: -ranked[1])])
+    return SitemapLinks(pages, [url for _, _, url in sorted(newest, reverse=True)])
 
 
 def _own(url: str, base_url: str, site: Site | None) -> bool:

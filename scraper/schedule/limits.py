@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from scraper.errors import UsageError
@@ -27,9 +28,19 @@ class Budget:
         self._lock = threading.Lock()
         self.stop = stop
 
-    def sleep(self, seconds: float) -> None:
-        """A wait (a retry's backoff, a Retry-After) that a stop request ends at once."""
-        self.stop.wait(seconds)
+    def wait(self, seconds: float) -> bool:
+        """A wait (a host's delay, a retry's backoff, a Retry-After), like ``Event.wait``: True,
+        without waiting, when it would end past the time budget, and as soon as a stop is asked."""
+        left = self.left()
+        if left is not None and seconds > left:
+            return True
+        return self.stop.wait(seconds)
+
+    def left(self) -> float | None:
+        """Seconds until the time budget ends (0 once it has, or a stop was asked); None: no limit."""
+        if self.stop.is_set():
+            return 0.0
+        return None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
 
     def spent(self) -> bool:
         return self.stop.is_set() or (self._deadline is not None and time.monotonic() >= self._deadline)
@@ -43,20 +54,32 @@ class Budget:
             return True
 
 
-class HostPacer:
-    """One request at a time per host, ``delay`` seconds apart (more if robots.txt asks)."""
+class Waits(Protocol):
+    """What a wait goes through: a stop event (``threading.Event``: a stop request ends it) or a
+    ``Budget`` (which also refuses a wait that would end past its time limit). True: do not go on."""
 
-    def __init__(self, delay: float, robots: Robots | None, user_agent: str, stop: threading.Event) -> None:
-        self._delay, self._robots, self._agent, self._stop = delay, robots, user_agent, stop
+    def wait(self, seconds: float, /) -> bool: ...
+
+
+class HostPacer:
+    """One request at a time per host, ``delay`` seconds apart; more if robots.txt asks, up to
+    ``crawl_delay_max`` (a site's ``Crawl-delay: 86400`` would otherwise hold a run for a day)."""
+
+    def __init__(self, delay: float, crawl_delay_max: float, robots: Robots | None, user_agent: str, waits: Waits):
+        self._delay, self._crawl_delay_max, self._robots = delay, crawl_delay_max, robots
+        self._agent, self._waits = user_agent, waits
         self._next: dict[str, float] = {}
 
-    def wait(self, url: str) -> None:
+    def wait(self, url: str) -> bool:
+        """Waits for the host's turn. False when the wait was cut short by a stop request, or not
+        begun as it would end past the time budget: then nothing more may be sent."""
         host = urlsplit(url).hostname or ""
         asked = self._robots.delay(url, self._agent) if self._robots else None
-        pause = max(self._delay, asked or 0.0)
-        ready = self._next.get(host, 0.0)
-        self._stop.wait(max(0.0, ready - time.monotonic()))
+        pause = max(self._delay, min(asked or 0.0, self._crawl_delay_max))
+        if self._waits.wait(max(0.0, self._next.get(host, 0.0) - time.monotonic())):
+            return False
         self._next[host] = time.monotonic() + pause
+        return True
 
     def sent(self, url: str) -> None:
         """A request went to the host without waiting its turn (robots.txt, read on the way to

@@ -1,24 +1,24 @@
 """How politely a fetch goes, for ``scraper run`` and ``scraper fetch`` alike: robots.txt (read
 through the pipeline, so every robots.txt response is archived) and one request at a time per
-host, ``delay`` seconds apart (more when Crawl-delay asks)."""
+host, ``delay`` seconds apart (more when Crawl-delay asks, up to ``crawl_delay_max``). Every wait
+ends on a stop request; given a ``Budget``, a wait that would end past it is not begun."""
 
 from __future__ import annotations
 
-import threading
 from urllib.parse import urlsplit
 
 from scraper.config import Settings
 from scraper.pipeline.capture import Capturer
-from scraper.schedule.limits import HostPacer
+from scraper.schedule.limits import HostPacer, Waits
 from scraper.schedule.robots import Robots
 
 
 class Polite:
-    def __init__(self, capturer: Capturer, settings: Settings, stop: threading.Event, obey_robots: bool) -> None:
+    def __init__(self, capturer: Capturer, settings: Settings, waits: Waits, obey_robots: bool) -> None:
         self._capturer, self._agent = capturer, settings.user_agent
         self._unreachable: dict[str, str] = {}  # host -> why its robots.txt could not be read
         self._robots = Robots(self._fetch_robots) if obey_robots else None
-        self._pacer = HostPacer(settings.delay, self._robots, settings.user_agent, stop)
+        self._pacer = HostPacer(settings.delay, settings.crawl_delay_max, self._robots, settings.user_agent, waits)
 
     def forbidden(self, url: str) -> str | None:
         """Why robots.txt forbids the URL, or None. When robots.txt could not be read at all,
@@ -28,8 +28,9 @@ class Polite:
         unreachable = self._unreachable.get(urlsplit(url).netloc)
         return f"robots.txt unreachable: {unreachable}" if unreachable else "disallowed by robots.txt"
 
-    def wait(self, url: str) -> None:
-        self._pacer.wait(url)
+    def wait(self, url: str) -> bool:
+        """The host's turn has come: True. False: stop sending (a stop request, or the time budget)."""
+        return self._pacer.wait(url)
 
     def _fetch_robots(self, robots_url: str) -> tuple[int, bytes] | None:
         got = self._capturer.robots(robots_url)

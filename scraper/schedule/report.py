@@ -19,6 +19,7 @@ class SiteReport:
     skipped_robots: int = 0
     feeds_unchanged: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+    discovery_cut: str = ""  # why discovery stopped before it had read every feed and sitemap
 
     def fail(self, url: str, reason: str) -> None:
         self.failed += 1
@@ -43,7 +44,7 @@ class RunResult:
     sites: dict[str, SiteReport]
     warc_files: tuple[Path, ...]
     interrupted: bool
-    notes: tuple[str, ...] = ()  # repairs of WARC files a killed run left open; files not indexed
+    notes: tuple[str, ...] = ()  # repairs of WARC files a killed run left open; discovery cut; files not indexed
     quality: CheckReport | None = None  # the quality watch over the last 24 hours, after the run
 
     @property

@@ -6,14 +6,20 @@ fetch the rest politely (robots.txt, a per-host delay), within the run's budget.
 in its own thread with its own fetcher and WARC sink, so a slow site does not hold up the others.
 A stop request (Ctrl-C, SIGTERM) or a spent budget ends each site after the record it is
 writing; the catalog marks a page archived only after its records are on disk.
+
+Discovery reads at most ``max_sitemaps`` sitemaps and, under a time budget, takes at most its
+``discovery_share``, so that articles are still fetched. Whatever goes wrong with one feed,
+sitemap or article is recorded against it and the site goes on; only a fault of the archive itself
+(``_ARCHIVE_FAULTS``: disk full, a broken catalog) ends the site, and a half-written WARC with it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,22 +30,25 @@ from scraper.archive.schema import CaptureRow, FeedRow
 from scraper.capture.fetch import Fetcher
 from scraper.capture.warc import WarcSink, repair_unclosed
 from scraper.config import Settings
-from scraper.errors import WorkerError
-from scraper.models import Capture, Outcome
+from scraper.errors import ArchiveError, WorkerError
+from scraper.models import Capture, Outcome, RecordRef
 from scraper.pipeline.capture import Captured, Capturer, warcinfo
 from scraper.pipeline.store import extract
 from scraper.pipeline.workers import Extractors, Pending
-from scraper.schedule.discover import Link, candidates, feed_links, sitemap_links
+from scraper.schedule.discover import candidates
 from scraper.schedule.limits import Budget, archive_lock
 from scraper.schedule.polite import Polite
 from scraper.schedule.report import RunResult, SiteReport
+from scraper.schedule.sources import Discovering
 from scraper.sites import Site
 from scraper.urls import canonical
 
 # reasons that a later run would only repeat: the URL is given up at once instead of retried
 _PERMANENT = ("HTTP 404", "HTTP 410", "not HTML", "error page")
-_MAX_SITEMAP_DEPTH = 2  # an index of indexes at most; a self-referencing index stops here too
 _Ended = tuple[str, str, datetime, Outcome]  # (canonical, url, when fetched, what extraction gave)
+# the archive's own faults: the WARC or text cannot be written (OSError: disk full, file too big) or
+# the catalog is broken. Writing on after one would put records after a torn one: the site ends.
+_ARCHIVE_FAULTS = (ArchiveError, OSError)
 
 
 def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_event: Callable[[str], None]) -> RunResult:
@@ -49,12 +58,13 @@ def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_even
         run_id = catalog.start_run(datetime.now(UTC))
         # the extraction workers start before the site threads do: they are forked (workers.py)
         with (
-            Extractors(settings.run_jobs) as extract_in,
+            Extractors(settings.run_jobs, settings.extract_seconds, settings.extract_memory_mb) as extract_in,
             ThreadPoolExecutor(max_workers=max(1, len(sites)), thread_name_prefix="site") as pool,
         ):
             shared = _Shared(settings, archive, catalog, budget, on_event, extract_in)
             futures = {site.name: pool.submit(_SiteRun(site, shared).run) for site in sites}
             reports = {name: future.result() for name, future in futures.items()}
+            notes += [f"{name}: discovery cut: {r.discovery_cut}" for name, r in reports.items() if r.discovery_cut]
             notes += [note for indexing in shared.indexing for note in _index_notes(indexing)]
         result = RunResult(reports, tuple(shared.warc_files), budget.stop.is_set(), tuple(notes))
         status = "interrupted" if result.interrupted else ("failed" if result.failed else "ok")
@@ -76,33 +86,29 @@ class _Shared:
         self.indexing: list[Pending[list[Indexed]]] = []  # each site's WARC files, indexed once closed
 
 
-class _SiteRun:
+class _SiteRun(Discovering):
+    shared: _Shared
+
     def __init__(self, site: Site, shared: _Shared) -> None:
         self.site, self.shared, self.s = site, shared, shared.settings
         self.report = SiteReport()
-        self._feed_states: list[FeedRow] = []  # feed responses to remember once their links are stored
+        self._feed_states: dict[str, FeedRow] = {}  # feed responses to remember once their links are stored
         self._pending: deque[tuple[str, str, datetime, Pending[Outcome]]] = deque()  # extractions under way
+        self._halted = False  # a wait for the host's turn was cut short or would pass the time budget
 
     def run(self) -> SiteReport:
         s, archive = self.s, self.shared.archive
         try:
             with (
-                Fetcher(s, sleep=self.shared.budget.sleep) as fetcher,
-                WarcSink(
-                    archive.warcs,
-                    archive.root,
-                    self.site.name,
-                    s.warc_max_bytes,
-                    warcinfo(s),
-                    lambda: datetime.now(UTC),
-                ) as sink,
+                Fetcher(s, sleep=self.shared.budget.wait, stop=self.shared.budget.stop) as fetcher,
+                WarcSink(archive.warcs, archive.root, self.site.name, s.warc_max_bytes, warcinfo(s), _now) as sink,
             ):
                 self.capturer = Capturer(fetcher, sink.current, archive)
-                self.polite = Polite(self.capturer, s, self.shared.budget.stop, s.obey_robots)
+                self.polite = Polite(self.capturer, s, self.shared.budget, s.obey_robots)
                 self._visit()
             # the site's WARC files are closed: a worker indexes them for replay tools while the
             # other sites go on
-            indexing = self.shared.extract.submit(_index, list(sink.paths))
+            indexing = self.shared.extract.submit_untimed(_index, list(sink.paths))
             with self.shared.lock:
                 self.shared.warc_files.extend(sink.paths)
                 self.shared.indexing.append(indexing)
@@ -120,7 +126,7 @@ class _SiteRun:
         new = catalog.to_fetch(self.site.name, pairs, now, self.s.max_attempts)
         # only now that their links are in the catalog: a run killed before this point must not
         # leave a feed looking unchanged (304) to the next run with its links never stored
-        for state in self._feed_states:
+        for state in self._feed_states.values():
             catalog.record_feed(state)
         retries = catalog.due_retries(self.site.name, now, self.s.max_attempts)
         self.report.new = len(new)
@@ -128,38 +134,14 @@ class _SiteRun:
         todo = [(c, urls[c]) for c in new] + [(c, u) for c, u in retries if c not in planned]
         try:
             for key, url in todo:
-                if not self.shared.budget.take():
+                if self._halted or not self.shared.budget.take():
                     break
-                self._article(key, url)
+                with self._alone(url, "fetch", key):
+                    self._article(key, url)
         finally:
             ended = [self._wait(*pending) for pending in self._pending]
             self._pending.clear()
             self._settle(ended)
-
-    # --- discovery -------------------------------------------------------------------------
-
-    def _discover(self) -> list[Link]:
-        sources = list(self.site.feeds) + (list(self.site.sitemaps) if self.s.use_sitemaps else [])
-        links: list[Link] = []
-        seen: set[str] = set()
-        for source in sources:
-            links += self._source(source, 0, seen)
-        return links
-
-    def _source(self, url: str, depth: int, seen: set[str]) -> list[Link]:
-        if url in seen or depth > _MAX_SITEMAP_DEPTH or self.shared.budget.spent():
-            return []
-        seen.add(url)
-        body = self._fetch_source(url)
-        if body is None:
-            return []
-        if url in self.site.feeds:
-            return feed_links(body, url)
-        found = sitemap_links(body, url, self.site)
-        links = list(found.pages)
-        for child in found.sitemaps:
-            links += self._source(child, depth + 1, seen)
-        return links
 
     def _forbidden(self, url: str) -> bool:
         """robots.txt forbids the URL: counted as skipped, or as failed when robots.txt could not be
@@ -173,28 +155,14 @@ class _SiteRun:
             self.report.skipped_robots += 1
         return True
 
-    def _fetch_source(self, url: str) -> bytes | None:
-        """The feed's body when it changed since the last run; None when it did not or failed."""
-        if self._forbidden(url):
-            return None
-        self.polite.wait(url)
-        got = self.capturer.source(url, self.site, self.shared.catalog.feed_state(url))
-        if got.unchanged:
-            self.report.feeds_unchanged += 1
-            return None
-        if got.error or got.body is None:
-            self.report.fail(url, f"feed: {got.error}")
-            return None
-        if got.state is not None:
-            self._feed_states.append(got.state)
-        return got.body
-
     # --- articles --------------------------------------------------------------------------
 
     def _article(self, key: str, url: str) -> None:
         if self._forbidden(url):
             return
-        self.polite.wait(url)
+        if not self.polite.wait(url):
+            self._halted = True
+            return
         got = self.capturer.page(url, lambda final: self._text_stem(key, final))
         self.report.fetched += 1
         now = datetime.now(UTC)
@@ -203,7 +171,7 @@ class _SiteRun:
             return
         self.report.archived += 1
         args = (got.final, got.ref, got.stem, got.truncated)
-        self._pending.append((key, url, now, self.shared.extract.submit(extract, *args)))
+        self._pending.append((key, url, now, self.shared.extract.submit(_extract, *args)))
         # with N workers, up to N-1 pages of this site are extracted while it fetches the next one
         ended = [self._wait(*self._pending.popleft()) for _ in range(len(self._pending) - self.shared.extract.jobs + 1)]
         # the capture only now, with the records on disk (write_exchange fsyncs before it returns)
@@ -241,11 +209,28 @@ class _SiteRun:
         if not outcome.ok or outcome.skipped:
             self._failed(key, url, outcome.reason, now)
             return
-        self.report.extracted += 1
-        text = self.shared.archive.relative(Path(outcome.text_file or ""))
-        self.shared.catalog.record_article(
-            key, text_path=text, text_sha256=outcome.text_sha256 or "", adapter=outcome.adapter or "", extracted_at=now
-        )
+        with self._alone(url, "recording the text", key):
+            text = self.shared.archive.relative(Path(outcome.text_file or ""))
+            self.shared.catalog.record_article(
+                key, text_path=text, text_sha256=outcome.text_sha256 or "", adapter=outcome.adapter or "",
+                extracted_at=now,
+            )  # fmt: skip
+            self.report.extracted += 1
+
+    @contextmanager
+    def _alone(self, url: str, stage: str, key: str | None = None) -> Iterator[None]:
+        """Whatever goes wrong with one feed, sitemap or article (``key``) is its failure, with the
+        reason; an article's is recorded, then retried or given up as any other. The site goes on;
+        only the archive's own faults end it."""
+        try:
+            yield
+        except _ARCHIVE_FAULTS:
+            raise
+        except Exception as exc:
+            if key is None:
+                self.report.fail(url, _unexpected(stage, exc))
+            else:
+                self._failed(key, url, _unexpected(stage, exc), datetime.now(UTC))
 
     def _text_stem(self, key: str, final: Capture) -> Path:
         day = final.fetched_at.astimezone(UTC).date()
@@ -258,6 +243,25 @@ class _SiteRun:
             key, url=url, site=self.site.name, reason=reason, now=now, backoff=timedelta(seconds=self.s.retry_backoff),
             max_attempts=self.s.max_attempts, give_up=reason.startswith(_PERMANENT),
         )  # fmt: skip
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _unexpected(stage: str, exc: Exception) -> str:
+    return f"{stage}: unexpected {type(exc).__name__}: {str(exc)[:300]}"  # a reason, not a dump of the page
+
+
+def _extract(final: Capture, ref: RecordRef, stem: Path, truncated: str | None) -> Outcome:
+    """``extract``, where an error nobody expected is the page's failure (in a worker process too);
+    a text that cannot be written (StoreError) is the archive's fault and ends the site."""
+    try:
+        return extract(final, ref, stem, truncated)
+    except _ARCHIVE_FAULTS:
+        raise
+    except Exception as exc:
+        return Outcome(final.url, False, _unexpected("extraction", exc))
 
 
 def _index(warcs: list[Path]) -> list[Indexed]:

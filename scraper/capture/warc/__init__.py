@@ -7,7 +7,9 @@
     sink     ``WarcSink``: one site's files in a scheduled run, continued across runs within a UTC
              day and below a size, with ``.open`` markers; ``repair_unclosed`` after a kill
     reader   ``read_responses``: the whole HTTP responses of a file, or of a ``framing.Span`` of
-             it, as ``Stored`` captures; a torn or bad record is a ``ReadProblem`` that says where
+             it, as ``Stored`` captures, bodies decoded by ``capture.encoding`` (the decoder
+             ``fetch`` uses); a torn or bad record is a ``ReadProblem`` that says where;
+             ``written_as``: the name a file was written under
     checker  ``check_records``, ``record_at``: every record with its digests, for ``verify``;
              ``torn_tail``: whether a file ends with a whole record, read from its end
     records  the warcio seam: records made into bytes, and records read back and judged
@@ -24,8 +26,9 @@ from scraper.capture.warc.reader import (
     find_warcs,
     is_warc,
     read_responses,
+    written_as,
 )
-from scraper.capture.warc.sink import WarcSink, new_warc_path, repair_unclosed
+from scraper.capture.warc.sink import WarcSink, mark_open, new_warc_path, repair_unclosed
 from scraper.capture.warc.writer import (
     REVISIT_IDENTICAL,
     REVISIT_NOT_MODIFIED,
@@ -49,6 +52,7 @@ __all__ = [
     "check_records",
     "find_warcs",
     "is_warc",
+    "mark_open",
     "new_warc_path",
     "payload_digest",
     "read_responses",
@@ -57,4 +61,5 @@ __all__ = [
     "same_profile",
     "torn_tail",
     "warc_date",
+    "written_as",
 ]

@@ -9,13 +9,17 @@ writes one file per site and day, not 144.
 
 Crash safety: ``<name>.open`` is made before a file is written to (a new one or one continued)
 and removed when it is closed cleanly; one left behind by a killed run names a file whose last
-record may be torn, which ``repair_unclosed`` (called before any sink opens) cuts off. A file is
-never continued while it is marked open, when it is not a regular file (a symlink), or when it
-does not end with a whole record: a new file is started instead.
+record may be torn, which ``repair_unclosed`` (called before any sink opens) cuts off, and only
+that: a record damaged before it is said and kept. The marker is locked (``flock``) while its file
+is written, so a repair started meanwhile by another process (a ``fetch`` beside a run) leaves a
+file that is still growing alone; the lock goes with the process that held it. A file is never
+continued while it is marked open, when it is not a regular file (a symlink), or when it does not
+end with a whole record: a new file is started instead.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import stat
@@ -25,9 +29,9 @@ from glob import escape
 from pathlib import Path
 
 from scraper.archive.layout import open_marker
-from scraper.capture.warc.checker import check_records, torn_tail
-from scraper.capture.warc.reader import ReadProblem
+from scraper.capture.warc.checker import RecordCheck, torn_tail, walk
 from scraper.capture.warc.writer import WarcFile
+from scraper.errors import ArchiveError
 
 _STAMP = "%Y%m%dT%H%M%SZ"
 _NAME = re.compile(r"-(\d{8})T\d{6}Z-\d{5}\.warc\.gz")  # after the prefix: the day, the rest of the stamp, the serial
@@ -52,6 +56,7 @@ class WarcSink:
         self._folder, self._relative_to, self._prefix = folder, relative_to, prefix
         self._max, self._info, self._clock = max_bytes, info, clock
         self._file: WarcFile | None = None
+        self._marker: int | None = None
         self.paths: list[Path] = []
 
     def __enter__(self) -> WarcSink:
@@ -73,8 +78,7 @@ class WarcSink:
         path = None if self.paths else _continuable(self._folder, self._prefix, now, self._max)
         appending = path is not None
         path = path or new_warc_path(self._folder, self._prefix, now)
-        open_marker(path).parent.mkdir(parents=True, exist_ok=True)
-        open_marker(path).touch()  # removed on a clean close: one left behind names a file to check
+        self._marker = mark_open(path)
         file = WarcFile(path, Path(os.path.relpath(path, self._relative_to)).as_posix(), append=appending)
         file.write_warcinfo(self._info)
         self.paths.append(path)
@@ -85,6 +89,34 @@ class WarcSink:
             self._file.close()
             open_marker(self._file.path).unlink(missing_ok=True)
             self._file = None
+        if self._marker is not None:
+            os.close(self._marker)
+            self._marker = None
+
+
+def mark_open(path: Path) -> int:
+    """``<path>.open`` made and locked for as long as the descriptor returned stays open: removed on
+    a clean close, left behind it names a file to repair."""
+    marker = open_marker(path)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def being_written(marker: Path) -> bool:
+    """Whether a process holds ``marker`` locked: its file is growing, not left open by a kill."""
+    try:
+        fd = os.open(marker, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def _continuable(folder: Path, prefix: str, now: datetime, max_bytes: int) -> Path | None:
@@ -109,17 +141,43 @@ def _dated(path: Path, prefix: str) -> re.Match[str] | None:
 
 
 def repair_unclosed(folder: Path) -> list[str]:
-    """WARC files a killed run left open: a torn last record is cut off the file and kept beside it
-    in ``<name>.torn`` (added to what an earlier repair kept there: evidence is never deleted), so
-    every file reads cleanly again. Returns one line per file repaired."""
+    """WARC files a killed run left open: what follows the last record that reads whole (a torn
+    record, bytes that are none) is cut off the file and kept beside it in ``<name>.torn`` (added
+    to what an earlier repair kept there: evidence is never deleted), so that the file ends with a
+    whole record again. A damaged record before that one stays where it is, and so do the records
+    after it, which texts and the catalog point at: it is said, not cut. A file left empty is
+    removed. Returns one line per file cut and per damaged record kept."""
     said = []
     for marker in sorted(folder.glob("*.warc.gz.open")):
         path = marker.with_name(marker.name.removesuffix(".open"))
-        end = _end_of_last_record(path) if path.exists() else None
-        if end is not None and end < path.stat().st_size:
-            torn = _cut(path, end)
-            said.append(f"{path}: torn last record ({torn} bytes) cut off at offset {end}, kept in {path.name}.torn")
-        marker.unlink()
+        if being_written(marker):
+            said.append(f"{path}: being written by another process: not repaired")
+            continue
+        try:
+            if path.is_file() and not path.is_symlink():
+                said += _repair(path)
+            marker.unlink()
+        except OSError as exc:
+            raise ArchiveError(f"{path}: cannot repair the file a killed run left open: {exc.strerror or exc}") from exc
+    return said
+
+
+def _repair(path: Path) -> list[str]:
+    end, damaged = 0, []
+    for checked in walk(path):
+        if isinstance(checked.found, RecordCheck):
+            end = checked.end
+            if checked.found.problems:
+                damaged.append((checked.start, "; ".join(checked.found.problems)))
+        elif checked.start < checked.end:  # a file of 0 bytes is a stretch of none
+            damaged.append((checked.start, checked.found.reason))
+    said = [f"{path}: record at offset {at} damaged: kept, not cut ({why})" for at, why in damaged if at < end]
+    if end < path.stat().st_size:
+        torn = _cut(path, end)
+        said.append(f"{path}: torn last record ({torn} bytes) cut off at offset {end}, kept in {path.name}.torn")
+    if end == 0:
+        path.unlink()  # nothing whole was ever in it; what was is in the .torn file
+        said.append(f"{path}: no whole record in it: removed")
     return said
 
 
@@ -135,12 +193,3 @@ def _cut(path: Path, end: int) -> int:
         fh.truncate(end)
         os.fsync(fh.fileno())
     return len(torn)
-
-
-def _end_of_last_record(path: Path) -> int:
-    """Where the last whole, digest-clean record ends: where ``check_records`` finds the first
-    torn or bad record, or the torn tail."""
-    for found in check_records(path):
-        if isinstance(found, ReadProblem) or found.problems:
-            return found.offset
-    return path.stat().st_size
