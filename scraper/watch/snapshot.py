@@ -29,7 +29,13 @@ from scraper.urls import canonical, url_hash
 from scraper.watch.copies import archived_responses
 
 _DROPPED_HEADERS = frozenset(
-    ("content-encoding", "content-length", "transfer-encoding", "x-archive-orig-transfer-encoding")
+    (
+        "content-encoding",
+        "content-length",
+        "transfer-encoding",
+        "x-archive-orig-transfer-encoding",
+        "x-archive-orig-content-length",
+    )
 )
 
 

@@ -81,6 +81,8 @@ class Serializer:
     def __init__(self) -> None:
         self._buffer = BytesIO()
         self._writer = WARCWriter(self._buffer, gzip=False, warc_version="WARC/1.1")
+        # a metadata record's block is fields, no payload: WARC 1.1 (5.9) has no payload digest for it
+        self._writer.NO_PAYLOAD_DIGEST_TYPES = (*WARCWriter.NO_PAYLOAD_DIGEST_TYPES, "metadata")
 
     def warcinfo(self, filename: str, fields: Mapping[str, str]) -> Built:
         return self._built(self._writer.create_warcinfo_record(filename, dict(fields)))

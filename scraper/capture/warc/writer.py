@@ -20,8 +20,11 @@ from scraper.errors import ArchiveError
 from scraper.models import Exchange, RecordRef
 
 # Transfer-Encoding describes the wire, not the body kept (already de-chunked): renamed the way
-# replay tools expect, so no reader tries to de-chunk the stored payload.
+# replay tools expect, so no reader tries to de-chunk the stored payload. A body cut off
+# (WARC-Truncated) is shorter than its Content-Length says: that header is renamed the same way,
+# or a replay tool would wait for the bytes that never came.
 _RENAMED = {"transfer-encoding": "X-Archive-Orig-Transfer-Encoding"}
+_RENAMED_CUT = _RENAMED | {"content-length": "X-Archive-Orig-Content-Length"}
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
@@ -165,7 +168,8 @@ class WarcFile:
 
 
 def _http(exchange: Exchange) -> HttpHead:
-    headers = tuple((_RENAMED.get(k.lower(), k), v) for k, v in exchange.response_headers)
+    renamed = _RENAMED_CUT if exchange.truncated else _RENAMED
+    headers = tuple((renamed.get(k.lower(), k), v) for k, v in exchange.response_headers)
     return HttpHead(f"{exchange.status} {exchange.reason}".strip(), headers, exchange.http_version)
 
 
