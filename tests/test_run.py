@@ -278,6 +278,6 @@ def test_ctrl_c_reaches_the_workers_too_and_fails_nothing(tmp_path: Path) -> Non
         os.killpg(run.pid, signal.SIGINT)
         _, stderr = run.communicate(timeout=60)
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["interrupted"], stderr
+    assert report["interrupted"] and run.returncode == 130, stderr
     assert all(site["failed"] == 0 for site in report["sites"].values()), stderr
     assert "Traceback" not in stderr

@@ -208,9 +208,9 @@ def test_a_run_stuck_on_a_trickle_ends_soon_after_sigterm(tmp_path: Path, kind: 
     links = (f"{ORIGIN}/world/1", f"{ORIGIN}/{kind}/2")
     with Trickler(links=links) as server, stuck(tmp_path, "run", server, f"/{kind}/2") as process:
         process.send_signal(signal.SIGTERM)
-        _, said, took = finish(process, 20)
+        code, said, took = finish(process, 20)
     assert took < 10 and "Traceback" not in said, said
-    assert "stopped early" in said
+    assert "stopped early" in said and code == 130
     warcs_whole(tmp_path / "out")
 
 

@@ -82,7 +82,7 @@ def run(
         err.print("stopped early: the next run goes on from here", markup=False)
     if report is not None:
         _write_report(report, result)
-    raise typer.Exit(1 if result.failed else 0)
+    raise typer.Exit(130 if result.interrupted else 1 if result.failed else 0)
 
 
 def _with_quality(result: RunResult, settings: Settings, sites: list[str], config: Path | None) -> RunResult:
