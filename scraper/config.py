@@ -86,7 +86,7 @@ _KEYS: dict[tuple[str, str], str] = {
     ("extract", "memory_mb"): "extract_memory_mb",
 }
 _ENV = {"SCRAPER_OUT": "out", "SCRAPER_USER_AGENT": "user_agent", "SCRAPER_JOBS": "jobs"}
-_FLAGS = {"run_jobs": "--jobs"}  # a field whose command-line option is not --<field>
+_FLAGS = {"run_jobs": "--jobs", "sites": "--site"}  # a field whose command-line option is not --<field>
 _TYPES = {f.name: str(f.type) for f in fields(Settings)}
 
 _DAY = 86_400.0
@@ -195,7 +195,7 @@ def _number(field: str, kind: str, value: Any, where: str) -> int | float:
         with contextlib.suppress(ValueError):
             value = float(value) if kind == "float" else int(value)
     ok = isinstance(value, int) if kind == "int" else isinstance(value, int | float)
-    if not ok or isinstance(value, bool) or not value >= 0:  # "not >=": nan is refused here too
+    if not ok or isinstance(value, bool) or value != value:  # "!=": nan is no number here
         expected = "a whole number" if kind == "int" else "a number"
         raise ConfigError(f"{where} must be {expected} >= 0, got {value!r:.60}")
     if not math.isfinite(value):

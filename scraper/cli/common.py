@@ -95,7 +95,8 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
 @contextmanager
 def progress(total: int | None, label: str, quiet: bool) -> Iterator[Progress]:
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=quiet) as bar:
+    # nothing for a log or a pipe: a bar there is noise (and rich ends it with a blank line)
+    with Progress(*columns, console=err, transient=True, disable=quiet or not err.is_terminal) as bar:
         bar.add_task(label, total=total)
         yield bar
 

@@ -26,7 +26,7 @@ from scraper.cli.common import (
     with_connect_to,
 )
 from scraper.config import Settings, load_settings, parse_duration
-from scraper.errors import ScraperError
+from scraper.errors import ScraperError, UsageError
 from scraper.sites import SITES
 
 if TYPE_CHECKING:
@@ -59,6 +59,8 @@ def run(
     with errors():
         settings = with_connect_to(load_settings(config, out=out_dir, sites=site or None, run_jobs=jobs), connect_to)
         Archive.at(settings.out).refuse_read_only("run")
+        if max_articles is not None and max_articles < 0:
+            raise UsageError(f"--max-articles must be 0 or more, got {max_articles}")
         chosen = [s for s in SITES if not settings.sites or s.name in settings.sites]
         seconds = parse_duration(time_budget, "--time-budget") if time_budget else None
         stop = threading.Event()
@@ -123,6 +125,8 @@ def status(out_dir: OutOpt = None, config: ConfigOpt = None) -> None:
     with errors():
         settings = load_settings(config, out=out_dir)
         archive = Archive.at(settings.out)
+        if not archive.root.exists():
+            raise UsageError(f"{settings.out}: no such folder: no archive there")
         if not archive.has_catalog():
             out.print(f"no scheduled run has written to {settings.out} yet", markup=False)
             return

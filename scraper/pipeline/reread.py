@@ -60,7 +60,10 @@ def reclean(
 ) -> RunReport:  # fmt: skip
     """Re-extract every response record of the WARC files with today's adapters; ``on_note`` is
     told of each file skipped, or partly skipped, as a duplicate of another."""
-    files = _distinct(find_warcs(paths), on_note)
+    found = find_warcs(paths)
+    if not found:
+        raise UsageError(f"{', '.join(map(str, paths))}: no WARC file (.warc or .warc.gz) in it: nothing to re-clean")
+    files = _distinct(found, on_note)
     if scheduler:
         warcs = [file.path for file in files]
         done: Iterator[Outcome] = _cluster(scheduler).reclean_on_cluster(warcs, settings, scheduler)
@@ -230,14 +233,20 @@ def parse_path(
     path: Path, url: str | None, captured: datetime | None, max_body: int
 ) -> Iterator[Article | Rejected | Skipped | ReadProblem]:
     """Articles from a saved page: an HTML file, or every response record of a WARC file."""
+    if path.is_dir():
+        raise UsageError(f"{path}: a folder: parse reads one HTML page or one WARC file")
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     if is_warc(path):
+        found = False
         for item in read_responses(path, path.name, max_body):
+            found = True
             if isinstance(item, ReadProblem):
                 yield item
             else:
                 yield judge(item.capture, item.truncated, _archived(item), item.undecodable)  # names its own URL
+        if not found:
+            raise UsageError(f"{path}: no HTTP response record in it: nothing to parse")
         return
     body = path.read_bytes()
     root = None if url else page.parse(decode_html(body))
