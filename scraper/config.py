@@ -16,12 +16,13 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from scraper import __version__
-from scraper.errors import ConfigError
+from scraper.errors import ConfigError, UsageError
 
 DEFAULT_USER_AGENT = f"scraper/{__version__} (news archiver)"
 
@@ -228,14 +229,28 @@ def _user_agent(value: Any, where: str) -> str:
 
 
 def parse_duration(value: str, where: str) -> float:
-    """Seconds from ``90s``, ``10m``, ``1h30m`` or a plain number of seconds."""
+    """Seconds from ``90s``, ``10m``, ``1h30m``, ``2d`` or a plain number of seconds."""
     text = value.strip().lower()
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
         return _bounded(float(text), value, where)
-    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([hms])", text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([dhms])", text)
     if not parts or "".join(n + u for n, u in parts) != text.replace(" ", ""):
-        raise ConfigError(f"{where}: {value!r} is not a duration like 90s, 10m or 1h30m")
-    return _bounded(sum(float(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts), value, where)
+        raise ConfigError(f"{where}: {value!r} is not a duration like 90s, 10m, 1h30m or 2d")
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    return _bounded(sum(float(n) * units[u] for n, u in parts), value, where)
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """``--since``, the same in every command: a date (``2026-11-22``, midnight UTC), an ISO 8601
+    time (UTC when it has no offset), or a duration back from ``now`` (``36h``, ``90m``)."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        try:
+            return now - timedelta(seconds=parse_duration(value, "--since"))
+        except ConfigError:
+            raise UsageError(f"--since: {value!r} is not a date (2026-11-22), a time or a duration (36h)") from None
+    return moment.replace(tzinfo=moment.tzinfo or UTC)
 
 
 def _bounded(seconds: float, value: str, where: str) -> float:

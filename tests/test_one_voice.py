@@ -3,12 +3,18 @@ in one line and exits 2, in the words of the option the user typed."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from scraper.config import parse_since
+from scraper.errors import UsageError
 
 
 def scraper(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -38,3 +44,26 @@ def test_nothing_to_do_is_one_line_and_exit_2(tmp_path: Path, args: list[str], s
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(said) and done.stderr.count("\n") == 1, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "nothing.warc.gz"]  # nothing written
+
+
+def test_since_reads_alike_everywhere() -> None:
+    now = datetime(2026, 12, 5, 12, tzinfo=UTC)
+    assert parse_since("2026-11-22", now) == datetime(2026, 11, 22, tzinfo=UTC)
+    assert parse_since("2026-11-22T10:00:00+03:00", now) == datetime(2026, 11, 22, 7, tzinfo=UTC)
+    assert parse_since("36h", now) == now - timedelta(hours=36)
+    with pytest.raises(UsageError, match="--since: 'soon' is not a date"):
+        parse_since("soon", now)
+
+
+def test_export_takes_several_sites_and_a_duration(archive: Any) -> None:
+    """--site repeats (each adds a site) and --since takes a duration, as in `check`."""
+    from test_quality import day_of_articles
+
+    day_of_articles(archive, datetime.now(UTC) - timedelta(days=3), per_site=2)
+    out = str(archive.root)
+    both = scraper(archive.root.parent, "export", "--out", out, "--site", "interfax", "--site", "kremlin")
+    recent = scraper(archive.root.parent, "export", "--out", out, "--site", "rbc", "--since", "2d")
+    older = scraper(archive.root.parent, "export", "--out", out, "--site", "rbc", "--since", "4d")
+    assert both.returncode == recent.returncode == older.returncode == 0, both.stderr + recent.stderr
+    assert sorted(json.loads(line)["site"] for line in both.stdout.splitlines()) == ["interfax"] * 2 + ["kremlin"] * 2
+    assert recent.stdout == "" and len(older.stdout.splitlines()) == 2

@@ -21,7 +21,7 @@ import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import date, datetime, timedelta
@@ -305,14 +305,16 @@ class Catalog(WatchTables):
                 f"INSERT OR REPLACE INTO feeds ({_FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values
             )
 
-    def articles(self, site: str | None = None, since: datetime | None = None) -> Iterator[ArticleRow]:
-        """Archived articles (a capture recorded), by first capture; ``since`` bounds that time, inclusive.
+    def articles(self, site: str | Sequence[str] | None = None, since: datetime | None = None) -> Iterator[ArticleRow]:
+        """Archived articles (a capture recorded) of ``site`` (a name or several), by first capture;
+        ``since`` bounds that time, inclusive.
 
         Streams in pages, so a long export neither holds the catalog nor loads it whole.
         """
         where, params = "archived_at IS NOT NULL", list[str]()
         if site is not None:
-            where, params = f"{where} AND site = ?", [*params, site]
+            names = [site] if isinstance(site, str) else list(site)
+            where, params = f"{where} AND site IN ({', '.join('?' * len(names))})", [*params, *names]
         if since is not None:
             where, params = f"{where} AND archived_at >= ?", [*params, ts(since)]
         after: tuple[str, str] = ("", "")

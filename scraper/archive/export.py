@@ -21,7 +21,7 @@ import secrets
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -48,26 +48,16 @@ class Exported:
     missing_warcs: tuple[str, ...] = ()  # exported rows name these WARC files, which are not in the archive
 
 
-def parse_since(value: str) -> datetime:
-    """``2024-05-01`` (midnight UTC) or an ISO 8601 time; one without an offset is UTC."""
-    try:
-        if len(value.strip()) == 10:
-            day = date.fromisoformat(value.strip())
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"--since: {value!r} is not a date like 2024-05-01 or 2024-05-01T12:00:00+03:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def export(
-    root: Path, fmt: str, output: Path | None, stdout: TextIO, site: str | None = None, since: datetime | None = None
-) -> Exported:
+    root: Path, fmt: str, output: Path | None, stdout: TextIO, sites: list[str] | None = None,
+    since: datetime | None = None,
+) -> Exported:  # fmt: skip
     """Write the rows to ``output`` (atomically), or to ``stdout`` when it is None (not for parquet)."""
     if fmt not in FORMATS:
         raise UsageError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    if site is not None and site not in {s.name for s in SITES}:
-        raise UsageError(f"--site: unknown site {site!r} (known: {', '.join(sorted(s.name for s in SITES))})")
+    known = {s.name for s in SITES}
+    if unknown := [name for name in sites or () if name not in known]:
+        raise UsageError(f"--site: unknown site {unknown[0]!r} (known: {', '.join(sorted(known))})")
     if fmt == "parquet" and output is None:
         raise UsageError("--format parquet writes a binary file: give --output FILE.parquet")
     archive = Archive(root)
@@ -75,7 +65,7 @@ def export(
         raise UsageError(f"{archive.catalog}: no catalog: export reads the articles scheduled runs recorded")
     tally = _Tally()
     with Catalog(archive.catalog, read_only=True) as catalog:
-        rows = article_rows(root, catalog.articles(site, since), tally)
+        rows = article_rows(root, catalog.articles(sites or None, since), tally)
         if output is None:
             _write(fmt, rows, stdout)
         else:

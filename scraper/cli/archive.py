@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from scraper.capture.warc import find_warcs
 
 # the commands import their backends when they run: every command starts without the others' libraries
 from scraper.cli.common import ConfigOpt, OutOpt, QuietOpt, err, errors
-from scraper.config import load_settings
+from scraper.config import load_settings, parse_since
 from scraper.errors import ArchiveError, UsageError
 
 
@@ -81,9 +82,10 @@ def replay(
 
 def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, csv or parquet.")] = "jsonl",
-    site: Annotated[str | None, typer.Option("--site", help="Only this site's articles.")] = None,
+    site: Annotated[list[str] | None, typer.Option("--site", help="Only this site's articles (repeatable).")] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="Only articles first captured on or after this date/time (UTC).")
+        str | None,
+        typer.Option("--since", help="Only articles first captured from this date (UTC), time, or so long ago (36h)."),
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", help="File to write (default: standard output).")] = None,
     out_dir: OutOpt = None,
@@ -95,7 +97,7 @@ def export(
 
     with errors():
         root = Archive.at(load_settings(config, out=out_dir).out).root
-        moment = exporting.parse_since(since) if since else None
+        moment = parse_since(since, datetime.now(UTC)) if since else None
         result = exporting.export(root, fmt.lower(), output, sys.stdout, site, moment)
     for line in result.problems:
         err.print(f"failed: {line}", markup=False)

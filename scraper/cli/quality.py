@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +13,8 @@ import typer
 from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive
 from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, err, errors, out, with_connect_to
-from scraper.config import load_settings, parse_duration
-from scraper.errors import ConfigError, SnapshotError, UsageError
+from scraper.config import load_settings, parse_since
+from scraper.errors import SnapshotError, UsageError
 from scraper.sites import GENERIC, Site, by_name, site_for
 from scraper.urls import check_http
 from scraper.watch.quality import CheckReport, check_run, pace
@@ -52,7 +52,7 @@ def check(
     with errors():
         settings = load_settings(config, out=out_dir)
         now = datetime.now(UTC)
-        start = _since(since, now) if since else None
+        start = parse_since(since, now) if since else None
         names = [_known(name).name for name in site] if site else None
         if history_days < 1:
             raise UsageError(f"--history-days: {history_days}: give 1 or more")
@@ -71,17 +71,6 @@ def check(
     elif not (quiet and not report.failed):  # --quiet (for cron) prints nothing when every site is ok
         _print(report, quiet)
     raise typer.Exit(1 if report.failed else 0)
-
-
-def _since(value: str, now: datetime) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            return now - timedelta(seconds=parse_duration(value, "--since"))
-        except ConfigError:
-            raise UsageError(f"--since: {value!r} is not a date (2026-11-22), a time or a duration (36h)") from None
-    return moment.replace(tzinfo=moment.tzinfo or UTC)
 
 
 def _known(name: str) -> Site:
