@@ -62,7 +62,7 @@ def fetched(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
 def test_fetch_writes_a_valid_warc_and_a_text_per_article(fetched) -> None:  # type: ignore[no-untyped-def]
     work, pages, result = fetched
     assert result.returncode == 0, result.stderr
-    assert "fetched 5: 5 articles" in result.stderr
+    assert "fetched 5 URLs: 5 articles, 0 failed" in result.stderr
     warc = next((work / "out" / "warc").glob("fetch-*.warc.gz"))
     check = subprocess.run(
         [sys.executable, "-c", "import sys; from warcio.cli import main; main(sys.argv[1:])", "check", str(warc)],

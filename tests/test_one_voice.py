@@ -67,3 +67,23 @@ def test_export_takes_several_sites_and_a_duration(archive: Any) -> None:
     assert both.returncode == recent.returncode == older.returncode == 0, both.stderr + recent.stderr
     assert sorted(json.loads(line)["site"] for line in both.stdout.splitlines()) == ["interfax"] * 2 + ["kremlin"] * 2
     assert recent.stdout == "" and len(older.stdout.splitlines()) == 2
+
+
+def test_sites_shows_hosts_as_people_write_them(tmp_path: Path) -> None:
+    done = scraper(tmp_path, "sites")
+    hosts = [line for line in done.stdout.splitlines() if line.strip().startswith("hosts:")]
+    assert done.returncode == 0 and len(hosts) >= 5
+    assert "interfax.ru" in hosts[0] and not any("\\" in line for line in hosts)
+
+
+def test_a_fetch_summary_counts_in_words(tmp_path: Path) -> None:
+    from servers import Route, serve
+    from test_cli import ARTICLE
+
+    url = "https://www.interfax.ru/world/1"
+    with serve({"/world/1": Route(body=ARTICLE)}) as server:
+        done = scraper(
+            tmp_path, "fetch", "--ignore-robots", "--connect-to", f"https://www.interfax.ru={server.origin}", url
+        )
+    assert done.returncode == 0, done.stderr
+    assert "fetched 1 URL: 1 article, 0 failed, 0 skipped" in done.stderr

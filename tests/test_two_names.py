@@ -114,4 +114,4 @@ def test_the_cli_re_cleans_a_copy_once(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["reclean", str(out / "warc")])
     assert result.exit_code == 0, result.output
     assert files(out) == as_fetched
-    assert "re-cleaned 2: 1 articles (1 changed, 0 unchanged), 0 failed, 1 skipped" in result.output
+    assert "re-cleaned 2 records: 1 article (1 changed, 0 unchanged), 0 failed, 1 skipped" in result.output

@@ -70,7 +70,7 @@ def fetch(
         stop = threading.Event()
         with stop_on_signals(stop), progress(len(targets), "fetching", quiet) as bar:
             result = fetch_batch(targets, settings, step(bar, quiet), obey_robots=not ignore_robots, stop=stop)
-    _summary("fetched", result.report)
+    _summary("fetched", result.report, changes=False)
     for note in result.notes:
         err.print(note, markup=False)
     if stop.is_set():
@@ -145,15 +145,24 @@ def reclean(
     raise typer.Exit(1 if report.failed else 0)
 
 
-def _summary(verb: str, report: RunReport) -> None:
+def _summary(verb: str, report: RunReport, *, changes: bool = True) -> None:
+    """``re-cleaned 7 records: 5 articles (1 changed, 4 unchanged), 1 failed, 1 skipped``; a fetch
+    writes every text anew, so it says no changes."""
     done = [o for o in report.succeeded if not o.skipped]
     changed = sum(1 for o in done if o.changed)
     skipped = sum(1 for o in report.outcomes if o.skipped)
+    articles = _count(len(done), "article") + (
+        f" ({changed} changed, {len(done) - changed} unchanged)" if changes else ""
+    )
+    what = _count(len(report.outcomes), "record" if changes else "URL")
     err.print(
-        f"{verb} {len(report.outcomes)}: {len(done)} articles ({changed} changed, {len(done) - changed} unchanged), "
-        f"{len(report.failed)} failed, {skipped} skipped",
+        f"{verb} {what}: {articles}, {len(report.failed)} failed, {skipped} skipped",
         markup=False,
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def parse(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import typer
 
 from scraper.cli.common import out
@@ -21,7 +23,7 @@ def sites() -> None:
         )
         lines = [
             site.name,
-            f"  hosts:     {', '.join(site.hosts + site.host_patterns) or 'any other'}",
+            f"  hosts:     {', '.join(site.hosts + tuple(map(_readable, site.host_patterns))) or 'any other'}",
             f"  layouts:   {layouts}",
             f"  language:  {', '.join([site.language or 'any', *(lang for _, lang in site.languages)])}",
             f"  time zone: {site.timezone}",
@@ -29,3 +31,9 @@ def sites() -> None:
             *(f"  sitemap:   {sitemap}" for sitemap in site.sitemaps),
         ]
         out.print("\n".join(lines), markup=False)
+
+
+def _readable(pattern: str) -> str:
+    """A host pattern as a person reads it: ``interfax\\.ru`` is the host interfax.ru."""
+    plain = re.sub(r"\\(.)", r"\1", pattern)
+    return plain if re.escape(plain) == pattern else f"any host matching {pattern}"
