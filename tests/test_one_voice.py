@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from scraper.config import parse_since
+from scraper.capture.fetch import Fetcher
+from scraper.config import Settings, parse_since
 from scraper.errors import UsageError
 
 
@@ -87,3 +89,22 @@ def test_a_fetch_summary_counts_in_words(tmp_path: Path) -> None:
         )
     assert done.returncode == 0, done.stderr
     assert "fetched 1 URL: 1 article, 0 failed, 0 skipped" in done.stderr
+
+
+def _no_such_host(host: str, port: int) -> list[str]:
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+def _resolver_down(host: str, port: int) -> list[str]:
+    raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+
+def test_a_name_that_does_not_exist_fails_at_once_without_retries() -> None:
+    slept: list[float] = []
+    settings = Settings(retries=3, backoff=5)
+    with Fetcher(settings, sleep=lambda s: slept.append(s), resolver=_no_such_host) as fetcher:
+        gone = fetcher.fetch("https://nosuch.example/world/1")
+    with Fetcher(settings, sleep=lambda s: slept.append(s), resolver=_resolver_down) as fetcher:
+        down = fetcher.fetch("https://nosuch.example/world/1")
+    assert gone.error is not None and gone.error.startswith("no such host: nosuch.example"), gone.error
+    assert len(slept) == 3 and down.error is not None  # a resolver that did not answer is retried

@@ -176,7 +176,7 @@ class Sliced(httpcore.NetworkBackend):
         try:
             found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as exc:
-            raise httpcore.ConnectError(describe(exc)) from exc
+            raise _unresolved(host, exc) from exc
         error: Exception = httpcore.ConnectError(f"{host}: no address")
         for family, kind, proto, _, address in found:
             try:
@@ -215,8 +215,8 @@ class PublicOnly(Sliced):
     ) -> httpcore.NetworkStream:  # fmt: skip
         try:
             addresses = list(dict.fromkeys(self._resolve(host, port)))
-        except OSError as exc:  # what httpcore itself says for a name that does not resolve
-            raise httpcore.ConnectError(str(exc)) from exc
+        except OSError as exc:
+            raise _unresolved(host, exc) from exc
         for address in addresses:
             kind = non_public(address)
             if kind:
@@ -229,6 +229,18 @@ class PublicOnly(Sliced):
             except httpcore.ConnectError as exc:  # the next address, as a browser would
                 error = exc
         raise error
+
+
+# what the resolver says of a name that does not exist: no retry will make it resolve
+_NO_SUCH_NAME = {getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)}
+
+
+def _unresolved(host: str, exc: OSError) -> Exception:
+    """A name that does not exist fails the URL at once; a resolver that failed (EAI_AGAIN: no
+    answer now) is a connection error, retried as any other."""
+    if isinstance(exc, socket.gaierror) and exc.errno in _NO_SUCH_NAME:
+        return Refused(f"no such host: {host} ({describe(exc)})")
+    return httpcore.ConnectError(describe(exc))
 
 
 def resolve(host: str, port: int) -> list[str]:
