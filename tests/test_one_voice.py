@@ -108,3 +108,26 @@ def test_a_name_that_does_not_exist_fails_at_once_without_retries() -> None:
         down = fetcher.fetch("https://nosuch.example/world/1")
     assert gone.error is not None and gone.error.startswith("no such host: nosuch.example"), gone.error
     assert len(slept) == 3 and down.error is not None  # a resolver that did not answer is retried
+
+
+def test_failures_lists_what_failed_and_why(tmp_path: Path) -> None:
+    from scraper.archive.catalog import Catalog
+
+    now = datetime(2026, 12, 5, 12, tzinfo=UTC)
+    with Catalog(tmp_path / "archives" / "catalog.sqlite") as catalog:
+        for url, site, reason, permanent in (
+            ("https://www.interfax.ru/world/1", "interfax", "timeout: no response within total_timeout 8 s", False),
+            ("https://www.rbc.ru/politics/1", "rbc", "HTTP 404", True),
+        ):
+            catalog.record_failure(url, url=url, site=site, reason=reason, now=now, backoff=timedelta(hours=1),
+                                   max_attempts=5, give_up=permanent)  # fmt: skip
+    listed = scraper(tmp_path, "failures")
+    as_json = scraper(tmp_path, "failures", "--json", "--site", "rbc")
+    assert listed.returncode == 0 and as_json.returncode == 0, listed.stderr + as_json.stderr
+    first, second = listed.stdout.splitlines()
+    assert "interfax" in first and "2026-12-05 13:00Z" in first and "total_timeout 8 s" in first
+    assert "given up" in second and "HTTP 404" in second
+    (row,) = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert row == {"url": "https://www.rbc.ru/politics/1", "site": "rbc", "attempts": 1, "reason": "HTTP 404",
+                   "next_try": None, "gave_up": True}  # fmt: skip
+    assert scraper(tmp_path, "failures", "--out", "elsewhere").returncode == 2

@@ -11,7 +11,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from scraper.archive.schema import CheckRow, QualityRow, SiteStatus, at, dt, ts
+from scraper.archive.schema import CheckRow, FailureRow, QualityRow, SiteStatus, at, dt, ts
 
 _QUALITY_COLUMNS = ", ".join(field.name for field in fields(QualityRow))
 
@@ -59,6 +59,18 @@ class WatchTables:
             LEFT JOIN site_runs USING (site) ORDER BY site"""
         )
         return [SiteStatus(row[0], row[1], dt(row[2]), dt(row[3]), row[4], row[5]) for row in rows]
+
+    def failures(self, sites: Iterable[str] = ()) -> list[FailureRow]:
+        """Articles that failed and have no text, pending ones first (by next try), then those given up."""
+        chosen = list(sites)
+        where = f"AND site IN ({', '.join('?' * len(chosen))})" if chosen else ""
+        rows = self._query(
+            f"""SELECT url, site, failures, COALESCE(last_failure, ''), next_retry_at, gave_up FROM articles
+            WHERE failures > 0 AND text_path IS NULL {where}
+            ORDER BY gave_up, next_retry_at IS NOT NULL, next_retry_at, site, url""",
+            tuple(chosen),
+        )
+        return [FailureRow(row[0], row[1], row[2], row[3], dt(row[4]), bool(row[5])) for row in rows]
 
     def quality_rows(self, site: str, since: datetime) -> dict[str, QualityRow]:
         """The site's measured articles archived at or after ``since``, by canonical URL."""

@@ -137,6 +137,18 @@ class SiteStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class FailureRow:
+    """An article that failed and has no text: to be retried at ``next_try``, or given up."""
+
+    url: str
+    site: str
+    attempts: int
+    reason: str
+    next_try: datetime | None  # None: given up (or due at the next run, when not given up)
+    gave_up: bool
+
+
+@dataclass(frozen=True, slots=True)
 class QualityRow:
     """One article as the quality watch last measured it."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -20,6 +20,7 @@ from scraper.cli.common import (
     QuietOpt,
     err,
     errors,
+    one_line,
     out,
     progress,
     stop_on_signals,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
-    for command in (run, status):
+    for command in (run, status, failures):
         app.command()(command)
 
 
@@ -141,6 +142,29 @@ def status(out_dir: OutOpt = None, config: ConfigOpt = None) -> None:
             f"{_when(row.last_run):17} {_when(row.last_success)}",
             markup=False,
         )
+
+
+def failures(
+    site: Annotated[list[str] | None, typer.Option("--site", help="Only this site (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per article, one a line.")] = False,
+    out_dir: OutOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Articles that failed and have no text: URL, site, attempts, last reason, next try (or given up)."""
+    with errors():
+        settings = load_settings(config, out=out_dir, sites=site or None)
+        archive = Archive.at(settings.out)
+        if not archive.has_catalog():
+            raise UsageError(f"{settings.out}: no catalog: failures are what scheduled runs recorded")
+        with Catalog(archive.catalog, read_only=True) as catalog:
+            rows = catalog.failures(settings.sites if site else ())
+    for row in rows:
+        when = "given up" if row.gave_up else _when(row.next_try) if row.next_try else "next run"
+        if as_json:
+            fields = asdict(row) | {"next_try": row.next_try.isoformat() if row.next_try else None}
+            out.print(json.dumps(fields, ensure_ascii=False), markup=False, soft_wrap=True)
+        else:
+            out.print(one_line(f"{row.site:8} {row.attempts:>3}  {when:17}  {row.url}  {row.reason}"), markup=False)
 
 
 def _when(moment: datetime | None) -> str:
