@@ -131,3 +131,10 @@ def test_failures_lists_what_failed_and_why(tmp_path: Path) -> None:
     assert row == {"url": "https://www.rbc.ru/politics/1", "site": "rbc", "attempts": 1, "reason": "HTTP 404",
                    "next_try": None, "gave_up": True}  # fmt: skip
     assert scraper(tmp_path, "failures", "--out", "elsewhere").returncode == 2
+
+
+@pytest.mark.parametrize(("report", "said"), [(".", "a folder, not a file"), ("gone/r.json", "no such folder gone")])
+def test_a_report_that_cannot_be_written_is_refused_before_the_run(tmp_path: Path, report: str, said: str) -> None:
+    done = scraper(tmp_path, "run", "--out", "out", "--report", report, "--site", "interfax")
+    assert done.returncode == 2 and said in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert not (tmp_path / "out").exists()  # nothing fetched, nothing written

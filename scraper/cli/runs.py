@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
@@ -62,6 +63,8 @@ def run(
         Archive.at(settings.out).refuse_read_only("run")
         if max_articles is not None and max_articles < 0:
             raise UsageError(f"--max-articles must be 0 or more, got {max_articles}")
+        if report is not None:
+            _check_report(report)
         chosen = [s for s in SITES if not settings.sites or s.name in settings.sites]
         seconds = parse_duration(time_budget, "--time-budget") if time_budget else None
         stop = threading.Event()
@@ -101,6 +104,17 @@ def _with_quality(result: RunResult, settings: Settings, sites: list[str], confi
     except ScraperError as exc:
         return replace(result, notes=(*result.notes, f"quality check not made: {exc}"))
     return replace(result, quality=quality)
+
+
+def _check_report(path: Path) -> None:
+    """Refused before the run, not found out after it: a folder, a missing folder, no write access."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"--report {path}: a folder, not a file")
+    if not folder.is_dir():
+        raise UsageError(f"--report {path}: no such folder {folder}")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise UsageError(f"--report {path}: cannot be written (no write permission)")
 
 
 def _write_report(path: Path, result: RunResult) -> None:
