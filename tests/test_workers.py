@@ -67,25 +67,6 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_workers_end_when_their_parent_is_killed() -> None:
-    script = "import time\nfrom scraper.pipeline.workers import Extractors\npool = Extractors(2, 60.0)\n"
-    script += "print('up', flush=True)\n"
-    script += "time.sleep(60)"
-    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert parent.stdout is not None and parent.stdout.readline().strip() == "up"
-        workers = children(parent.pid)
-        assert len(workers) == 2
-        os.kill(parent.pid, signal.SIGKILL)
-        parent.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while any(alive(w) for w in workers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not any(alive(w) for w in workers), "a worker outlived its killed parent"
-    finally:
-        parent.kill()
-
-
 def test_workers_do_not_keep_the_archive_lock_of_a_killed_run(tmp_path: Path) -> None:
     script = (
         "import sys, time; from pathlib import Path; from scraper.schedule.limits import archive_lock;"
