@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -240,3 +241,20 @@ def test_out_pointing_at_a_fifo_is_refused_without_waiting(archive: Path, tmp_pa
     os.mkfifo(fifo)
     result = CliRunner().invoke(app, ["export", "--config", "run.toml", "--out", str(fifo)])
     assert result.exit_code == 2 and f"{fifo}: not a folder" in result.output, result.output
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_foreign_wal_beside_the_catalog_is_refused_and_never_checkpointed(tmp_path: Path, read_only: bool) -> None:
+    path = tmp_path / "catalog.sqlite"
+    with Catalog(path):
+        pass
+    before = path.read_bytes()
+    other = sqlite3.connect(tmp_path / "other.db")  # kept open: its -wal still holds its pages
+    other.execute("PRAGMA journal_mode = WAL")
+    other.execute("CREATE TABLE x (a)")
+    other.commit()
+    shutil.copy(tmp_path / "other.db-wal", tmp_path / "catalog.sqlite-wal")
+    with pytest.raises(CatalogError, match="not a catalog"):
+        Catalog(path, read_only=read_only)
+    other.close()
+    assert path.read_bytes() == before

@@ -388,6 +388,12 @@ def _open_writer(path: Path) -> sqlite3.Connection:
             raise CatalogError(f"{where}: read-only ({why}): the catalog cannot be written")
     if not present:
         _create(path)
+    else:  # judged read-only first: a writer that refuses on closing would checkpoint a foreign -wal into the file
+        probe = _connect(path, "?mode=ro")
+        try:
+            _version(probe, path)
+        finally:
+            probe.close()
     db = _connect(path, "")
     try:
         _version(db, path)  # before the first write: a file of a newer scraper or of another program stays as it is
