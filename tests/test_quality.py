@@ -514,3 +514,13 @@ def test_a_json_file_that_is_not_an_object_is_skipped_not_a_crash(archive: Archi
     (archive.root / str(row.json_path)).write_text("[]\n", encoding="utf-8")
     report = check_run(archive.catalog, archive.root, DAY2, since=DAY1)
     assert next(s for s in report.sites if s.site == "rbc").articles == 1
+
+
+def test_json_ld_nested_past_any_decoder_is_no_copy() -> None:
+    from scraper.watch.copies import json_ld_copies
+
+    deep = "[" * 100_000 + "]" * 100_000
+    body = f'<html><head><script type="application/ld+json">{deep}</script></head><body><p>x</p></body></html>'
+    capture = Capture("https://www.interfax.ru/world/1", datetime(2026, 12, 5, tzinfo=UTC), 200,
+                      (("Content-Type", "text/html"),), body.encode())  # fmt: skip
+    assert json_ld_copies(capture) == []

@@ -118,16 +118,22 @@ def json_ld_copies(capture: Capture) -> list[Copy]:
     if not 200 <= capture.status < 300:
         return []
     for script in _LD_JSON.findall(decode_html(capture.body, capture.header("Content-Type"))):
-        try:
-            data = json.loads(script, strict=False)  # not strict: raw line breaks in strings do occur
-        except ValueError:
+        try:  # not strict: raw line breaks in strings do occur; RecursionError: nested past any real page
+            found = _article_body(json.loads(script, strict=False))
+        except (ValueError, RecursionError):
             continue
-        for item in _objects(data):
-            body = item.get("articleBody")
-            if isinstance(body, str) and body.strip():
-                extras = tuple(str(item[k]) for k in ("headline", "description") if isinstance(item.get(k), str))
-                return [Copy("json-ld", paragraphs(body), extras)]
+        if found is not None:
+            return [found]
     return []
+
+
+def _article_body(data: Any) -> Copy | None:
+    for item in _objects(data):
+        body = item.get("articleBody")
+        if isinstance(body, str) and body.strip():
+            extras = tuple(str(item[k]) for k in ("headline", "description") if isinstance(item.get(k), str))
+            return Copy("json-ld", paragraphs(body), extras)
+    return None
 
 
 def _objects(data: Any) -> Iterator[dict[str, Any]]:
