@@ -283,3 +283,16 @@ def test_a_fetch_that_outgrows_the_file_limit_leaves_a_warc_the_next_fetch_repai
     assert code == 0, said
     assert not torn or f"{left.name}: torn last record" in said, said
     assert left in warcs_whole(tmp_path / "out")
+
+
+def test_a_request_under_way_ends_with_the_time_budget_and_is_no_failure(tmp_path: Path) -> None:
+    from scraper.archive.catalog import Catalog
+
+    links = (f"{ORIGIN}/world/1", f"{ORIGIN}/headers/2")
+    with Trickler(links=links) as server:
+        settings = config(tmp_path, server.origin)  # total_timeout = 60: the budget is what ends it
+        code, said, took = finish(start(tmp_path, "run", "--config", str(settings), "--time-budget", "6s"), 40)
+    assert took < 12, f"{took:.1f} s against --time-budget 6s: {said}"
+    assert "Traceback" not in said, said
+    with Catalog(tmp_path / "out" / "catalog.sqlite", read_only=True) as catalog:
+        assert catalog.failures() == []  # cut by the budget: tried again next run, not counted against it

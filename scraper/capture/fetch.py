@@ -90,9 +90,10 @@ class Fetcher:
 
     def __init__(
         self, settings: Settings, sleep: Sleep | None = None, resolver: Callable[[str, int], list[str]] = resolve,
-        stop: threading.Event | None = None,
+        stop: threading.Event | None = None, left: Callable[[], float | None] | None = None,
     ) -> None:  # fmt: skip
         self._s = settings
+        self._left = left  # seconds left of a run's time budget (None: no budget); a request ends with it
         self._stop = stop or threading.Event()
         self._sleep = sleep or self._stop.wait
         self._watch = Watch(self._stop.is_set)
@@ -207,7 +208,10 @@ class Fetcher:
         except (httpx.InvalidURL, ValueError) as exc:  # UnicodeError too: a host IDNA refuses
             raise Refused(f"bad URL: {describe(exc)}") from exc
         started = datetime.now(UTC)
-        self._watch.deadline = time.monotonic() + self._s.total_timeout
+        left = self._left() if self._left is not None else None
+        if left is not None and left <= 0:
+            raise Refused("not sent: the run's time budget is spent")
+        self._watch.deadline = time.monotonic() + min(self._s.total_timeout, math.inf if left is None else left)
         try:
             response = self._send(request)
             body = bytearray()
@@ -235,6 +239,8 @@ class Fetcher:
         try:
             return self._client.send(request, stream=True)
         except Overdue as exc:  # slow all the way to the head: nothing to keep
+            if self._left is not None and (self._left() or 0) <= 0:
+                raise Refused("no response before the run's time budget ran out") from exc
             raise _Retryable(f"timeout: no response within total_timeout {self._s.total_timeout:g} s") from exc
         except Stopped as exc:
             raise Refused("stopped before the response came") from exc

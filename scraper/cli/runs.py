@@ -103,6 +103,8 @@ def _with_quality(result: RunResult, settings: Settings, sites: list[str], confi
             )
     except ScraperError as exc:
         return replace(result, notes=(*result.notes, f"quality check not made: {exc}"))
+    except Exception as exc:  # the run's own figures and report come first, whatever the check met
+        return replace(result, notes=(*result.notes, f"quality check not made: {type(exc).__name__}: {exc}"))
     return replace(result, quality=quality)
 
 

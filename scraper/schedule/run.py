@@ -97,14 +97,14 @@ class _SiteRun(Discovering):
         self._halted = False  # a wait for the host's turn was cut short or would pass the time budget
 
     def run(self) -> SiteReport:
-        s, archive = self.s, self.shared.archive
+        s, archive, budget = self.s, self.shared.archive, self.shared.budget
         try:
             with (
-                Fetcher(s, sleep=self.shared.budget.wait, stop=self.shared.budget.stop) as fetcher,
+                Fetcher(s, sleep=budget.wait, stop=budget.stop, left=budget.left) as fetcher,
                 WarcSink(archive.warcs, archive.root, self.site.name, s.warc_max_bytes, warcinfo(s), _now) as sink,
             ):
                 self.capturer = Capturer(fetcher, sink.current, archive)
-                self.polite = Polite(self.capturer, s, self.shared.budget, s.obey_robots)
+                self.polite = Polite(self.capturer, s, budget, s.obey_robots)
                 self._visit()
             # the site's WARC files are closed: a worker indexes them for replay tools while the
             # other sites go on
@@ -166,6 +166,9 @@ class _SiteRun(Discovering):
         got = self.capturer.page(url, lambda final: self._text_stem(key, final))
         self.report.fetched += 1
         now = datetime.now(UTC)
+        if got.error and self.shared.budget.spent():  # cut by a stop or the budget: no fault of the page's
+            self._halted = True
+            return
         if got.error or got.final is None or got.ref is None or got.stem is None:
             self._failed(key, url, got.error or "nothing received", now)
             return
