@@ -405,3 +405,15 @@ def test_a_full_disk_at_fsync_leaves_whole_records(tmp_path: Path, monkeypatch: 
         with pytest.raises(ArchiveError, match="not written to after a write that failed"):
             warc.write_exchange(page(3), {})
     assert whole_records(path) and len(list(walk(path))) == 4
+
+
+def test_a_fifo_or_an_unreadable_entry_is_no_warc(tmp_path: Path) -> None:
+    from scraper.capture.warc import warcs_under
+
+    root = tmp_path / "archives"
+    write(root / "warc" / "a.warc.gz")
+    os.mkfifo(root / "warc" / "f.warc.gz")
+    assert [p.name for p in warcs_under(root)] == ["a.warc.gz"]
+    assert verify(root).exit_code == 0  # the FIFO is not opened: nothing blocks
+    done = verify(root / "warc" / "f.warc.gz")
+    assert done.exit_code == 2 and "not a regular file" in done.stderr

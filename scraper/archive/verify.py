@@ -20,7 +20,7 @@ from typing import Any
 
 from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive, catalog_present
-from scraper.capture.warc import ReadProblem, check_records, is_warc, record_at
+from scraper.capture.warc import ReadProblem, check_records, is_warc, record_at, warcs_under
 from scraper.errors import ArchiveError, CatalogError, UsageError
 
 OnProblem = Callable[[str], None]
@@ -64,11 +64,13 @@ def verify(path: Path, on_problem: OnProblem) -> Summary:
 
 def _warcs(path: Path) -> list[Path]:
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if is_warc(p))
+        return warcs_under(path)
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")
     if not is_warc(path):
         raise UsageError(f"{path}: not a WARC file (.warc or .warc.gz) or an archive folder")
+    if not path.is_file():  # a FIFO would block the read for ever
+        raise UsageError(f"{path}: not a regular file")
     return [path]
 
 

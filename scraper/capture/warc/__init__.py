@@ -26,6 +26,7 @@ from scraper.capture.warc.reader import (
     find_warcs,
     is_warc,
     read_responses,
+    warcs_under,
     written_as,
 )
 from scraper.capture.warc.sink import WarcSink, mark_open, new_warc_path, repair_unclosed
@@ -61,5 +62,6 @@ __all__ = [
     "same_profile",
     "torn_tail",
     "warc_date",
+    "warcs_under",
     "written_as",
 ]

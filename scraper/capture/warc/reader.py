@@ -15,6 +15,7 @@ does not decompress) is yielded with no body and the reason, as ``fetch`` gives 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -60,7 +61,7 @@ def find_warcs(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and is_warc(p))
+            found += warcs_under(path)
         elif path.is_file() and is_warc(path):
             found.append(path)
         elif path.exists():
@@ -68,6 +69,22 @@ def find_warcs(paths: Iterable[Path]) -> list[Path]:
         else:
             raise UsageError(f"{path}: no such file or folder")
     return found
+
+
+def warcs_under(folder: Path) -> list[Path]:
+    """The regular WARC files under ``folder``, sorted; an entry that cannot be looked at (a
+    /proc entry, a folder without permission) is passed over, and a FIFO or device is no WARC."""
+    found = []
+    for root, _, names in os.walk(folder, onerror=lambda _: None):  # does not follow symlinked folders
+        for name in names:
+            path = Path(root, name)
+            try:
+                regular = stat.S_ISREG(path.stat().st_mode)
+            except OSError:
+                continue
+            if regular and is_warc(path):
+                found.append(path)
+    return sorted(found)
 
 
 def written_as(path: Path) -> str | None:
