@@ -10,6 +10,10 @@ asserts too).
 2. ``scraper fetch URL`` for each page fault alone: exit code, the printed reason, the WARC records.
 3. Bad input on the command line and in files, ``scraper verify`` on everything written, and a
    run killed with SIGKILL ``--kills`` times at random moments, then completed.
+4. From bench/faults_more.py: commands stopped by SIGTERM and SIGINT whatever they wait on, runs
+   under a time budget, faults of the archive itself (a zero-byte catalog, a read-only archive, a
+   damaged record in a file left open, a WARC under two names, a file-size limit), and the highest
+   peak memory of every command the bench ran.
 
     python bench/faults.py [--out docs/reliability.md] [--kills 10] [--workdir DIR]
 """
@@ -23,7 +27,6 @@ import random
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+import faults_more  # noqa: E402
 import faultserver  # noqa: E402
+from faults_more import Done, Started, scraper  # noqa: E402
 from faultserver import EXPECTED, FEED_FAULTS, PAGE_MODES, Faults, run_config, run_faults  # noqa: E402
 
 from scraper import __version__  # noqa: E402
@@ -46,30 +51,6 @@ from scraper.urls import canonical  # noqa: E402
 
 FAULTS = {"stall_seconds": 30.0, "drip_seconds": 60, "bomb_mib": 2048}
 NETWORK = {"timeout": 2, "total_timeout": 5, "retries": 1, "backoff": 0.5, "retry_after_max": 10}
-
-
-@dataclass(frozen=True)
-class Done:
-    code: int
-    out: str
-    err: str
-    seconds: float
-    peak_mb: int
-
-
-def scraper(cwd: Path, *args: str) -> Done:
-    """``python -m scraper ARGS`` in ``cwd`` under a fresh interpreter of its own, so that the peak
-    memory (RUSAGE_CHILDREN) is this command's alone: exit code, output, seconds, peak MB."""
-    probe = (
-        "import json, resource, subprocess, sys, time\n"
-        "t = time.monotonic()\n"
-        "p = subprocess.run([sys.executable, '-m', 'scraper', *sys.argv[1:]], capture_output=True, text=True)\n"
-        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024\n"
-        "print(json.dumps([p.returncode, p.stdout, p.stderr, time.monotonic() - t, peak]))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", probe, *args], cwd=cwd, capture_output=True, text=True, check=True)
-    code, out, err, seconds, peak = json.loads(done.stdout)
-    return Done(code, out, err, seconds, peak)
 
 
 # --- reading what was written ------------------------------------------------------------------
@@ -123,13 +104,13 @@ class RunSeen:
 def scheduled_run(work: Path) -> RunSeen:
     folder = work / "run"
     folder.mkdir()
-    with faultserver.serve(run_faults(**FAULTS)) as server:  # type: ignore[arg-type]
+    with faultserver.serve(run_faults(**FAULTS)) as server:
         (folder / "run.toml").write_text(run_config(server.origin, **NETWORK))
         done = scraper(folder, "run", "--config", "run.toml", "--report", "report.json")
         hits = [h.path for h in server.hits]
         times = {p: [h.at for h in server.hits if h.path == p] for p in set(hits)}
     report = json.loads((folder / "report.json").read_text())
-    failures = {}
+    failures: dict[str, str] = {}
     for site in report["sites"].values():
         failures |= dict(line.split(": ", 1) for line in site["failures"])
     urls = [f"https://www.interfax.ru/{m}/1" for m in PAGE_MODES] + [g for _, g in FEED_FAULTS.values()]
@@ -234,7 +215,7 @@ def fetch_each(work: Path) -> dict[str, Done]:
     folder = work / "fetch"
     folder.mkdir()
     done = {}
-    with faultserver.serve(Faults(**FAULTS)) as server:  # type: ignore[arg-type]
+    with faultserver.serve(Faults(**FAULTS)) as server:
         (folder / "fetch.toml").write_text(run_config(server.origin, **NETWORK))
         for mode in PAGE_MODES:
             url = f"https://www.interfax.ru/{mode}/1"
@@ -302,11 +283,10 @@ def kill_rows(work: Path, count: int, seed: int) -> list[str]:
         for _ in range(count):
             articles += 4
             faults.aliases["/rss.asp"] = f"/feed/many?n={articles}"
-            child = subprocess.Popen([sys.executable, "-m", "scraper", "run", "--config", "run.toml", "-q"], cwd=folder,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            child = Started(folder, "run", "--config", "run.toml", "-q")
             time.sleep(rng.uniform(1.0, 4.5))
-            child.send_signal(signal.SIGKILL)
-            child.wait()
+            child.send(signal.SIGKILL)
+            child.finish()
             torn |= {w.name for w in (folder / "out" / "warc").glob("*.warc.gz") if _torn(w)}
         final = scraper(folder, "run", "--config", "run.toml", "-q", "--report", "report.json")
     out = folder / "out"
@@ -336,7 +316,8 @@ def _repair_row(folder: Path, out: Path, texts: list[Path]) -> str:
     warc = max((out / "warc").glob("*.warc.gz"), key=lambda w: w.stat().st_size)
     data = warc.read_bytes()
     last = [r.offset for r in check_records(warc) if not isinstance(r, ReadProblem)][-1]
-    warc.write_bytes(data + data[last : last + (len(data) - last) // 2])  # a record's first half, as a kill leaves
+    torn = data[last : last + (len(data) - last) // 2]  # a record's first half, as a kill leaves it
+    warc.write_bytes(data + torn)
     warc.with_name(warc.name + ".open").touch()
     with faultserver.serve(Faults(aliases={"/rss.asp": "/feed/empty"})) as server:
         (folder / "run.toml").write_text(run_config(server.origin, '["interfax"]', False, retries=0))
@@ -345,13 +326,17 @@ def _repair_row(folder: Path, out: Path, texts: list[Path]) -> str:
     said = [n for n in report.get("notes", []) if "repaired" in n] + [
         ln for ln in done.err.splitlines() if "repaired" in ln or "torn" in ln
     ]  # fmt: skip
-    restored = warc.read_bytes() == data and warc.with_name(warc.name + ".torn").exists()
+    now = warc.read_bytes()
+    # cut back to ``data``; a run may go on writing after it (verify then reads every record whole)
+    kept = warc.with_name(warc.name + ".torn")
+    restored = now.startswith(data) and kept.exists() and kept.read_bytes() == torn
+    went_on = f" (then {len(now) - len(data):,} bytes of this run's records)" if len(now) > len(data) else ""
     check = scraper(folder, "verify", "out")
     ok = restored and bool(said) and check.code == 0
     return (
         f"| a WARC left open with half a record at its end (as a kill leaves it), then `scraper run` "
-        f"| file cut back to its last complete record: {'yes' if restored else 'no'}; the cut bytes kept as "
-        f"`.torn`: {'yes' if warc.with_name(warc.name + '.torn').exists() else 'no'}; the run said so: "
+        f"| file cut back to its last complete record: {'yes' if restored else 'no'}{went_on}; the cut bytes kept as "
+        f"`.torn`: {'yes' if kept.exists() and kept.read_bytes() == torn else 'no'}; the run said so: "
         f"{cell(said[0]) if said else 'no (pending: the run report does not carry repairs yet)'}; "
         f"`scraper verify`: exit {check.code} | {_mark(ok)} |"
     )
@@ -419,6 +404,7 @@ max_body_bytes 20000000. The stall lasts {FAULTS["stall_seconds"]:.0f} s, the dr
 {FAULTS["drip_seconds"]} s; the gzip bomb inflates to {FAULTS["bomb_mib"] // 1024} GiB.
 
 **{total - failed} of {total} rows held**{f"; {pending} not yet, pending a change named in its row" if pending else ""}.
+{faults_more.peak_line()}
 
 ## Pages: one `scraper run` through all of them, and `scraper fetch` on each alone
 
@@ -465,7 +451,8 @@ article's text must hold no markup.
 
 {heads["kills"]}
 {chr(10).join(sections["kills"])}
-"""
+
+{faults_more.doc(sections)}"""
     path.write_text(text, encoding="utf-8")
 
 
@@ -496,6 +483,8 @@ def main() -> int:
         }
         step(f"{args.kills} kills")
         sections["kills"] = kill_rows(work, args.kills, seed)
+        sections |= faults_more.sections(work, work / "kill", step)
+        sections["memory"] = faults_more.memory_rows()
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_doc(args.out, sections, seen, started, time.monotonic() - clock)
         failed = [row for rows in sections.values() for row in rows if row.endswith("❌ |")]

@@ -3,8 +3,9 @@ its own path, on 127.0.0.1 only.
 
 Pages are at ``/<mode>/<n>``, the mode in lower-case letters, so that ``https://www.interfax.ru/<mode>/<n>``
 is an Interfax article address and ``scraper run`` reaches the server through ``connect_to``.
-Discovery documents are at ``/feed/<mode>`` and ``/sitemap/<mode>``. ``aliases`` maps other paths (a
-site's real feed address) to a mode's path, query included. Every request is logged with its time,
+Discovery documents are at ``/feed/<mode>`` and ``/sitemap/<mode>``, a robots.txt asking for a
+Crawl-delay of N seconds at ``/robots/N``. ``aliases`` maps other paths (a site's real feed address or
+its robots.txt) to a mode's path, query included. Every request is logged with its time,
 so a test can tell what was asked for, when, and what never was.
 
     python tests/faultserver.py      serves until Ctrl-C and prints the addresses of the modes
@@ -127,6 +128,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._feed(rest, query)
             elif section == "sitemap":
                 self._sitemap(rest)
+            elif section == "robots":  # /robots/N: a robots.txt asking for a Crawl-delay of N seconds
+                self._send(200, f"User-agent: *\nCrawl-delay: {rest}\n".encode(), "text/plain")
             elif section == "big":  # a good article of about a megabyte: its records take a while to write
                 self._send(200, big_article(int(rest) if rest.isdigit() else 0))
             elif section in PAGE_MODES:
@@ -326,6 +329,8 @@ class _Handler(BaseHTTPRequestHandler):
             "entitybomb": lambda: entity_bomb(good),
             "xxe": lambda: external_entity(good, me),
             "schemes": lambda: rss([*hostile_links(self.faults.listed_origin, me), good]),
+            # ?modes=ok,slowhead: the first page of each mode named
+            "pick": lambda: rss([f"{self.faults.listed_origin}/{m}/1" for m in query.get("modes", "").split(",")]),
         }
         make = documents.get(mode)
         if make is None:
@@ -337,6 +342,10 @@ class _Handler(BaseHTTPRequestHandler):
         origin = self.faults.listed_origin
         if mode == "urls":
             body = f'<urlset xmlns="{_SM}"><url><loc>{origin}/ok/2001</loc></url></urlset>'
+        elif mode == "fanout":
+            body = fan_out(origin)
+        elif mode.startswith("child/"):  # fanout's sitemap N lists the article /ok/N
+            body = f'<urlset xmlns="{_SM}"><url><loc>{origin}/ok/{mode[6:]}</loc></url></urlset>'
         else:  # selfindex: lists itself (as asked for), a second index that lists it back, and a urlset
             itself = f"{origin}{urlsplit(self.path).path}"
             other = f"{origin}/sitemap/{'selfindex' if mode == 'cycle' else 'cycle'}"
@@ -374,6 +383,21 @@ def big_article(seed: int) -> bytes:
 def many(origin: str, count: int) -> list[str]:
     """``count`` good articles, every third a big one: /ok/1, /ok/2, /big/3 ..."""
     return [f"{origin}/{'big' if i % 3 == 0 else 'ok'}/{i}" for i in range(1, count + 1)]
+
+
+FAN_OUT = 50_000
+
+
+@lru_cache(maxsize=2)
+def fan_out(origin: str) -> str:
+    """A sitemap index of 50,000 sitemaps (5 MB), oldest first as many sites list them, each listing one article."""
+    oldest = datetime(2020, 1, 1, tzinfo=UTC)
+    listed = "".join(
+        f"<sitemap><loc>{origin}/sitemap/child/{i}</loc><lastmod>{(oldest + timedelta(hours=i)).isoformat()}</lastmod>"
+        "</sitemap>"
+        for i in range(FAN_OUT)
+    )
+    return f'<sitemapindex xmlns="{_SM}">{listed}</sitemapindex>'
 
 
 def rss(links: list[str]) -> str:
