@@ -292,6 +292,7 @@ def test_a_request_under_way_ends_with_the_time_budget_and_is_no_failure(tmp_pat
     with Trickler(links=links) as server:
         settings = config(tmp_path, server.origin)  # total_timeout = 60: the budget is what ends it
         code, said, took = finish(start(tmp_path, "run", "--config", str(settings), "--time-budget", "6s"), 40)
+    assert code in (0, 1), said
     assert took < 12, f"{took:.1f} s against --time-budget 6s: {said}"
     assert "Traceback" not in said, said
     with Catalog(tmp_path / "out" / "catalog.sqlite", read_only=True) as catalog:
