@@ -232,6 +232,13 @@ class Catalog(WatchTables):
             CaptureRow(**{**dict(zip(_CAPTURE_FIELDS, row, strict=True)), "fetched_at": at(row[3])}) for row in rows
         ]
 
+    def text_owners(self) -> dict[str, str]:
+        """Each text the catalog holds (its path without ``.txt``) and the response record it came from."""
+        rows = self._query(
+            "SELECT text_path, warc_record_id FROM articles WHERE text_path IS NOT NULL AND warc_record_id IS NOT NULL"
+        )
+        return {str(row[0]).removesuffix(".txt"): str(row[1]) for row in rows}
+
     def record_failure(
         self, canonical: str, *, url: str, site: str, reason: str, now: datetime, backoff: timedelta,
         max_attempts: int | None = None, give_up: bool = False,

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
+from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive
 from scraper.capture.framing import Span, spans
 from scraper.capture.warc import ReadProblem, Stored, find_warcs, is_warc, read_responses, written_as
@@ -42,6 +43,7 @@ class _Task:
     stored: Stored | ReadProblem
     stem: Path  # the text and JSON files are this path plus .txt / .json
     archived: Archived
+    owner: str | None = None  # the record the catalog says this text came from, when it names one
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,15 +107,19 @@ def reclean_file(
     return [_reclean_task(task) for task in _tasks(_File(warc, skip), settings, span)]
 
 
-def _tasks(file: _File, settings: Settings, span: Span | None = None) -> Iterator[_Task]:
+def _tasks(
+    file: _File, settings: Settings, span: Span | None = None, owners: Mapping[str, str] | None = None
+) -> Iterator[_Task]:
     """A whole file is read span by span, as the worker processes read it: a damaged record then
-    costs the records of its span only, and one process and several write the same files."""
+    costs the records of its span only, and one process and several write the same files.
+    ``owners``: the catalog's record of each text it holds (``Catalog.text_owners``)."""
     archive = Archive(settings.out)
     name, cap = archive.relative(file.path), settings.max_body_bytes
     for part in spans(file.path, _SPAN) if span is None else (span,):
         for item in read_responses(file.path, name, cap, part):
             if isinstance(item, ReadProblem) or item.ref.offset not in file.skip:
-                yield _task(archive, file.path, item)
+                task = _task(archive, file.path, item)
+                yield replace(task, owner=(owners or {}).get(archive.relative(task.stem)))
 
 
 def _task(archive: Archive, warc: Path, item: Stored | ReadProblem) -> _Task:
@@ -131,6 +137,11 @@ def _reclean_task(task: _Task) -> Outcome:
     item = task.stored
     if isinstance(item, ReadProblem):
         return Outcome(item.path, False, f"at offset {item.offset}: {item.reason}")
+    if task.owner is not None and item.capture.record_id != task.owner:
+        # a capture the catalog never recorded (a run killed before it could) names the text of one
+        # it did: written, it would put another record's text under the catalog's
+        reason = f"not written: its text is the catalog's record {task.owner}'s (this capture was never recorded)"
+        return Outcome(item.capture.url, True, reason, skipped=True, record_id=item.ref.record_id)
     return extract(item.capture, item.ref, task.stem, item.truncated, task.archived, item.undecodable)
 
 
@@ -148,7 +159,8 @@ def _in_workers(files: Iterator[_File], settings: Settings) -> Iterator[Outcome]
     under the per-page time and memory limits (one process too: a page past them fails alone, and
     the re-clean goes on). A bounded window of records in flight lets a large archive stream
     through instead of loading into memory."""
-    tasks = (task for file in files for task in _tasks(file, settings))
+    owners = _text_owners(Archive(settings.out))
+    tasks = (task for file in files for task in _tasks(file, settings, owners=owners))
     with Extractors(settings.jobs, settings.extract_seconds, settings.extract_memory_mb) as workers:
         window: deque[tuple[_Task, Pending[Outcome]]] = deque()
         for task in tasks:
@@ -157,6 +169,13 @@ def _in_workers(files: Iterator[_File], settings: Settings) -> Iterator[Outcome]
                 yield _settled(*window.popleft())
         while window:
             yield _settled(*window.popleft())
+
+
+def _text_owners(archive: Archive) -> dict[str, str]:
+    if not archive.has_catalog():
+        return {}
+    with Catalog(archive.catalog, read_only=True) as catalog:
+        return catalog.text_owners()
 
 
 def _settled(task: _Task, pending: Pending[Outcome]) -> Outcome:
