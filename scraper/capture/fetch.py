@@ -239,7 +239,7 @@ class Fetcher:
         try:
             return self._client.send(request, stream=True)
         except Overdue as exc:  # slow all the way to the head: nothing to keep
-            if self._left is not None and (self._left() or 0) <= 0:
+            if self._left is not None and (left := self._left()) is not None and left <= 0:  # None: no budget
                 raise Refused("no response before the run's time budget ran out") from exc
             raise _Retryable(f"timeout: no response within total_timeout {self._s.total_timeout:g} s") from exc
         except Stopped as exc:
