@@ -521,7 +521,7 @@ EXPECTED: dict[str, str | None] = {
     "pdf": r"^not HTML: PDF$",
     "image": r"^not HTML: PNG image$",
     "huge": r"^body larger than \d+ bytes: archived truncated, not extracted$",
-    "deep": r"^too many elements to be an article: 200,006 tags, more than 50,000$",
+    "deep": r"^too many elements to be an article: [0-9,]+ tags, more than 50,000$",
     "empty": r"^empty body$",
     "traversal": None,
     "slowhead": r"^timeout: no response within total_timeout \d+ s$",
@@ -529,7 +529,7 @@ EXPECTED: dict[str, str | None] = {
     "brotli": None,
     "brotlibomb": r"^body larger than \d+ bytes once decompressed: archived as sent, not extracted$",
     "zstd": r"^Content-Encoding zstd is not one this tool decodes$",
-    "paragraphs": r"^too many elements to be an article: 2,000,010 tags, more than 50,000$",
+    "paragraphs": r"^too many elements to be an article: [0-9,]+ tags, more than 50,000$",
     "longlabel": r"^redirect to a bad URL: bad host name: a label of 64 characters \(1 to 63 allowed\)$",
     "attributes": r"^extraction took longer than \d+ s$",
 }

@@ -136,6 +136,16 @@ def test_a_million_paragraphs_are_refused_before_parsing(site: Site) -> None:
     assert isinstance(result, Rejected) and result.reason.startswith("too many elements to be an article")
 
 
+def test_only_start_tags_count_towards_the_bound() -> None:
+    # 40,000 elements are 80,000 "<" with their closing tags, and a comment or a script's "<" is no tag
+    body = b"<html><body><article>" + b"<p>a</p><!-- x -->" * 40_000 + b"<script>if (a<b) {}</script>"
+    result = process(page(body), GENERIC)
+    assert not (isinstance(result, Rejected) and result.reason.startswith("too many elements"))
+    refused = process(page(b"<html><body>" + b"<b>a</b>" * MOST_TAGS), GENERIC)
+    assert isinstance(refused, Rejected)
+    assert refused.reason.startswith("too many elements to be an article: 50,002 tags")
+
+
 def test_a_long_real_page_is_under_the_tag_bound() -> None:
     pages = Path(__file__).parents[2] / "shared" / "pages"
     counts = [p.read_bytes().count(b"<") for p in pages.rglob("*.htm*")]
