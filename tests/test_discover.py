@@ -575,6 +575,7 @@ def test_candidates_interfax_and_znua() -> None:
     ifx = candidates(feed_links(INTERFAX_FEED, "https://www.interfax.ru/rss.asp"), interfax.SITE)
     assert [link.url for link in ifx] == [
         "https://www.interfax.ru/world/813468",
+        "https://www.interfax.ru/photo/7890",  # a photo gallery: its description and captions are its text
         "https://www.interfax.ru/business/813500",
     ]
     zn = candidates(feed_links(ZNUA_FEED, "https://zn.ua/rus/rss/full.rss"), znua.SITE)

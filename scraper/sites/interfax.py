@@ -34,11 +34,12 @@ SITE = Site(
     timezone="Europe/Moscow",
     feeds=("https://www.interfax.ru/rss.asp",),
     sitemaps=("https://www.interfax.ru/SEO_SiteMapLastChanges.xml",),
-    # /world/813468, /business/..., /interview/927415; tracking queries such as ?utm_source=topmain
+    # /world/813468, /business/..., /interview/927415, galleries /photo/5870; tracking queries such as
+    # ?utm_source=topmain
     article_urls=(r"^https?://(?:www\.)?interfax\.ru/[a-z]+/\d+/?(?:[?#].*)?$",),
-    # galleries, tag and story listings, day archives (/news/2021/12/31), AMP copies of articles
+    # videos, tag and story listings, day archives (/news/2021/12/31), AMP copies of articles
     non_article_urls=(
-        r"interfax\.ru/(?:photo|video|tags|story|chronicle|news|amp|search|presscenter|pressreleases)/",
+        r"interfax\.ru/(?:video|tags|story|chronicle|news|amp|search|presscenter|pressreleases)/",
         r"interfax\.ru/[a-z]+/news/",
     ),
     url_rewrites=(
