@@ -5,8 +5,13 @@ Decoded: gzip (x-gzip), deflate (zlib-wrapped, or raw as some servers send it), 
 a stack of them ("gzip, br": br was applied last, so it is undone first). Every step streams and
 stops once its output passes the cap: a bomb costs the cap and a chunk, never its inflated size.
 
+gzip members, and zlib streams under deflate, may follow one another: all are decoded, as gzip
+readers do, up to 1000 (a server sends one; a million empty ones would cost seconds for nothing).
+
 What cannot be undone gives a reason and no body: a coding not listed, a body larger than the cap
-as sent or once decoded, a body that does not decompress or ends before its compressed stream.
+as sent or once decoded, a body that does not decompress, ends before its compressed stream, or goes
+on after it. Bytes after the data are refused in every coding alike rather than dropped: the page
+is whole without them, but nothing says what they are, and a text must account for what was sent.
 One exception: a body that does not decompress but is plainly markup (it begins with "<" and has
 no control bytes in its first 256, which compressed data all but always has) is a page its server
 labelled wrongly; it is taken as sent.
@@ -26,7 +31,9 @@ import brotlicffi
 
 _CHUNK = 1 << 16  # compressed bytes fed, and decompressed bytes asked for, at a time
 _MAX_CODINGS = 5  # as curl: more stacked codings than this is no real server's doing
+_MAX_STREAMS = 1000  # gzip members or zlib streams in one body: some milliseconds at most
 _GZIP_MAGIC = b"\x1f\x8b"
+_AFTER = "but the body goes on after its compressed stream ends"
 # markup first, and no C0 control byte other than whitespace in the first 256 bytes
 _MARKUP = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*<[^\x00-\x08\x0b\x0e-\x1f]*")
 
@@ -80,19 +87,41 @@ def decode_body(raw: bytes, headers: Iterable[tuple[str, str]], cap: int) -> Dec
 
 
 def _gunzip(data: bytes, cap: int, out: bytearray) -> None:
-    """gzip members one after another (RFC 1952 allows several); bytes after the last that are
-    no gzip member are ignored, as zlib and browsers do."""
-    end = _inflate(data, 0, 31, cap, out)
-    while data.startswith(_GZIP_MAGIC, end):
-        end = _inflate(data, end, 31, cap, out)
+    _inflate_all(data, _inflate(data, 0, 31, cap, out), 31, cap, out)
 
 
 def _undeflate(data: bytes, cap: int, out: bytearray) -> None:
     try:
-        _inflate(data, 0, 47, cap, out)  # 47: a zlib (or gzip) header
+        end = _inflate(data, 0, 47, cap, out)  # 47: a zlib (or gzip) header
     except _Undecodable:
         out.clear()
-        _inflate(data, 0, -15, cap, out)  # raw deflate, as some servers send it
+        # raw deflate, as some servers send it: with no header, a second stream is not told from junk
+        _ends_at(data, _inflate(data, 0, -15, cap, out))
+    else:
+        _inflate_all(data, end, 47, cap, out)
+
+
+def _inflate_all(data: bytes, end: int, wbits: int, cap: int, out: bytearray) -> None:
+    """The streams that follow the first one (which ends at ``end``), while the next bytes begin one."""
+    streams = 1
+    while _begins_stream(data[end : end + 2], wbits):
+        if streams == _MAX_STREAMS:
+            raise _Undecodable(f"but the body holds more than {_MAX_STREAMS} compressed streams (a server sends one)")
+        end = _inflate(data, end, wbits, cap, out)
+        streams += 1
+    _ends_at(data, end)
+
+
+def _begins_stream(head: bytes, wbits: int) -> bool:
+    if head == _GZIP_MAGIC:
+        return True
+    # a zlib header (RFC 1950): method 8, a window of at most 32 KiB, the two bytes a multiple of 31
+    return wbits == 47 and len(head) == 2 and head[0] & 0x8F == 8 and int.from_bytes(head, "big") % 31 == 0
+
+
+def _ends_at(data: bytes, end: int) -> None:
+    if end < len(data):
+        raise _Undecodable(_AFTER)
 
 
 def _inflate(data: bytes, start: int, wbits: int, cap: int, out: bytearray) -> int:
@@ -128,12 +157,15 @@ def _unbrotli(data: bytes, cap: int, out: bytearray) -> None:
         try:
             piece = decoder.process(chunk, output_buffer_limit=_CHUNK)
         except brotlicffi.error as exc:
-            raise _Undecodable(f"but the body does not decompress: {exc}") from None
+            # a decoder that fails once its stream is finished fails on the bytes after it
+            why = _AFTER if decoder.is_finished() else f"but the body does not decompress: {exc}"
+            raise _Undecodable(why) from None
         if not chunk and not piece and not decoder.is_finished():
             raise _Undecodable("but the body ends before its compressed stream does")
         out += piece
         if len(out) > cap:
             raise _Overflow
+    _ends_at(data, fed)
 
 
 _DECODERS = {"gzip": _gunzip, "x-gzip": _gunzip, "deflate": _undeflate, "br": _unbrotli}
