@@ -12,9 +12,11 @@ import typer
 
 from scraper import __version__
 from scraper.cli import archive, pages, quality, runs, sites, verify
-from scraper.cli.common import out
+from scraper.cli.common import Group, out
 
 app = typer.Typer(
+    name="scraper",  # the program's name in hints, under the test runner as well
+    cls=Group,
     help="Fetch news articles into WARC files and write their clean text beside them.",
     no_args_is_help=True,
     add_completion=False,

@@ -1,18 +1,25 @@
-"""What the command modules share: consoles, common options, error and progress handling."""
+"""What the command modules share: the command group (usage errors, help), consoles, common options,
+error and progress handling."""
 
 from __future__ import annotations
 
+import re
 import signal
+import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer._click import Command, Context
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from scraper.config import Settings, parse_connect_to
 from scraper.errors import ScraperError
@@ -59,6 +66,101 @@ ConnectToOpt = Annotated[
     list[str] | None,
     typer.Option("--connect-to", help="ORIGIN=URL: send requests for ORIGIN to URL, keep the URL."),
 ]
+
+
+class Group(TyperGroup):
+    """The command group: usage mistakes in the tool's own voice, help that names values."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for command in (self, *self.commands.values()):
+            _name_values(command)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Typer's ``main``, but a usage error is an ``error:`` line and a hint, not a boxed panel.
+        Not standalone, typer answers as it does: the caller handles what it raises."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        try:
+            # an int is an Exit's code (Ctrl-C's is 130); a command's own return value is None
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except NoArgsIsHelpError as exc:  # the help is printed already
+            code = exc.exit_code
+        except ClickException as exc:
+            _usage_error(exc)
+            code = exc.exit_code
+        except typer.Abort:  # typer's answer to an EOFError: input ended
+            err.print("error: aborted")
+            code = 1
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: ClickException) -> None:
+    """Click's message in the words of ``errors()``: one line, lower case, no full stop."""
+    if isinstance(exc, NoSuchOption) and exc.possibilities:
+        text = f"{exc.message} (did you mean {' or '.join(sorted(exc.possibilities))}?)"
+    else:  # typer words its own suggestion for a command as a sentence
+        text = re.sub(r"\. Did you mean (.+)\?$", r" (did you mean \1?)", exc.format_message())
+    text = " ".join(text.split()).removesuffix(".")  # a list of choices comes on several lines
+    err.print(one_line(f"error: {text[:1].lower()}{text[1:]}"))
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(ctx, Context) and ctx.command.get_help_option(ctx) is not None:
+        err.print(one_line(f"try '{ctx.command_path} {ctx.help_option_names[0]}'"))
+
+
+# What a value is where the option's name would mislead; otherwise the type says it (_BY_TYPE), or
+# the option's name does (SITE, FORMAT), the way classic click names them.
+_VALUE_NAMES = {
+    "out_dir": "FOLDER",
+    "fixtures": "FOLDER",
+    "connect_to": "ORIGIN=URL",
+    "time_budget": "DURATION",
+    "since": "WHEN",
+    "user_agent": "TEXT",
+    "scheduler": "URL",
+}
+_BY_TYPE = {int: "N", datetime: "DATE"}
+
+
+class _Argument(TyperArgument):
+    """An argument whose help row shows no type: its name (PATH, URLS) says what it takes."""
+
+    def display_type_rich(self, ctx: Context) -> str | None:
+        return None
+
+
+def _name_values(command: Command) -> None:
+    """Set each parameter's metavar, where none was given, to a name instead of typer's Python
+    type (``<list[str]>``, ``<bool>``); a flag takes nothing and shows nothing."""
+    # made now, with the default names, so that the one typer caches gets a metavar too
+    help_option = command.get_help_option(Context(command))
+    for param in (*command.params, *([help_option] if help_option else [])):
+        if param.metavar is not None:
+            continue
+        if isinstance(param, TyperArgument):
+            param.metavar = (param.name or "").upper()
+            # typer shows an argument's type whatever its metavar; the same object keeps its state
+            param.__class__ = _Argument
+        elif isinstance(param, TyperOption):
+            param.metavar = "" if param.is_flag else _value_name(param)
+
+
+def _value_name(option: TyperOption) -> str:
+    if option.name in _VALUE_NAMES:
+        return _VALUE_NAMES[option.name]
+    desc = option.type_descriptor
+    if desc.is_path:
+        return "FILE"
+    element = get_args(desc.annotation)[0] if desc.is_list else desc.annotation  # a repeatable one's
+    return _BY_TYPE.get(element) or max(option.opts, key=len).lstrip("-").upper()
 
 
 @contextmanager
