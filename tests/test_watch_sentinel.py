@@ -78,7 +78,7 @@ def test_a_box_in_many_articles_that_leaks_is_reported_and_degrades(
 
     # the command works as printed: the page comes from the archive the check read
     monkeypatch.chdir(tmp_path)
-    shot = CliRunner().invoke(app, words[1:])
+    shot = CliRunner().invoke(app, [*words[1:], "--fixtures", str(tmp_path / "tests" / "fixtures")])
     assert shot.exit_code == 0, shot.output
     assert len(list((tmp_path / "tests" / "fixtures" / "rbc").glob("*.json"))) == 1
 

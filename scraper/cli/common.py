@@ -16,7 +16,7 @@ from typing import Annotated, Any, get_args
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer._click import Command, Context
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption
 from typer.core import TyperArgument, TyperGroup, TyperOption
@@ -195,8 +195,9 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 @contextmanager
-def progress(total: int | None, label: str, quiet: bool) -> Iterator[Progress]:
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+def progress(total: int | None, label: str, quiet: bool, in_bytes: bool = False) -> Iterator[Progress]:
+    count = DownloadColumn(binary_units=True) if in_bytes else MofNCompleteColumn()
+    columns = (TextColumn(label), BarColumn(), count, TimeElapsedColumn())
     # nothing for a log or a pipe: a bar there is noise (and rich ends it with a blank line)
     with Progress(*columns, console=err, transient=True, disable=quiet or not err.is_terminal) as bar:
         bar.add_task(label, total=total)

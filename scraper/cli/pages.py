@@ -29,7 +29,8 @@ from scraper.cli.common import (
 from scraper.config import load_settings
 from scraper.errors import UsageError
 from scraper.models import Article, Rejected, RunReport, Skipped
-from scraper.pipeline.reread import archive_of, parse_path
+from scraper.pipeline.parse import parse_path
+from scraper.pipeline.reread import archive_of
 from scraper.pipeline.reread import reclean as reclean_warcs
 from scraper.urls import check_http
 
@@ -136,8 +137,13 @@ def reclean(
         settings = load_settings(config, out=out_dir or archive_of(paths), jobs=jobs)
         Archive.at(settings.out).refuse_read_only("reclean")
         notes: list[str] = []  # files skipped as copies of others: said once each, after the summary
-        with progress(None, "re-cleaning", quiet) as bar:
-            report = reclean_warcs(paths, settings, step(bar, quiet), scheduler, on_note=notes.append)
+        # the bar counts the WARC files' bytes (a total known at once), set after step() counts each record;
+        # a cluster's files end in any order, all at once: there it counts records, with no total
+        with progress(None, "re-cleaning", quiet, in_bytes=not scheduler) as bar:
+            report = reclean_warcs(
+                paths, settings, step(bar, quiet), scheduler, on_note=notes.append,
+                on_read=lambda read, total: bar.update(bar.task_ids[0], completed=read, total=total),
+            )  # fmt: skip
     _summary("re-cleaned", report)
     if not quiet:
         for note in notes:

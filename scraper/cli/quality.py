@@ -62,8 +62,9 @@ def check(
         # on a read-only archive (a mounted backup) the check is made all the same, and not stored
         with Catalog(archive.catalog, read_only=archive.read_only() is not None) as catalog:
             thresholds = Thresholds(history_days=history_days)
-            report = check_run(catalog, settings.out, now, since=start, sites=names, thresholds=thresholds,
-                               max_body=settings.max_body_bytes, config=config)  # fmt: skip
+            # absolute paths: the snapshot commands printed work from any folder, as cron mails them
+            report = check_run(catalog, settings.out.resolve(), now, since=start, sites=names, thresholds=thresholds,
+                               max_body=settings.max_body_bytes, config=config and config.resolve())  # fmt: skip
     for line in dict.fromkeys(line for s in report.sites for line in s.missing_warcs):  # said even with --quiet
         err.print(f"warning: {line}", markup=False)
     if as_json:
@@ -145,7 +146,9 @@ def snapshot(
     url: Annotated[str, typer.Argument(help="The page's URL.", show_default=False)],
     site: Annotated[str | None, typer.Option("--site", help="The site the page belongs to (a check).")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Fixture file stem (default: site-date-hash).")] = None,
-    fixtures: Annotated[Path, typer.Option("--fixtures", help="Fixture folder.")] = Path("tests/fixtures"),
+    fixtures: Annotated[
+        Path | None, typer.Option("--fixtures", help="Fixture folder (default: tests/fixtures of the checkout run in).")
+    ] = None,
     connect_to: ConnectToOpt = None,
     out_dir: OutOpt = None,
     config: ConfigOpt = None,
@@ -164,7 +167,7 @@ def snapshot(
         if name is not None and not _NAME.fullmatch(name):
             raise UsageError(f"--name: {name!r}: use letters, digits, '.', '_' and '-'")
         try:
-            shot = take_snapshot(target, adapter, settings, fixtures, name)
+            shot = take_snapshot(target, adapter, settings, fixtures or _checkout_fixtures(), name)
         except SnapshotError as exc:
             err.print(f"failed: {exc}", markup=False)
             raise typer.Exit(1) from None
@@ -174,3 +177,14 @@ def snapshot(
         err.print("note: the adapter's body container is not on this page: the fixture test fails until it is")
     elif adapter is GENERIC:
         err.print("note: no adapter serves this host: the fixture tests the generic extractor", markup=False)
+
+
+def _checkout_fixtures() -> Path:
+    """The fixture folder of the checkout of this project that the command runs in (here or above):
+    where the adapter test reads fixtures. Anywhere else, a default would leave a tests/ folder in
+    whatever folder cron or a shell happened to be in."""
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "scraper" / "__init__.py").is_file():
+            return folder / "tests" / "fixtures"
+    raise UsageError(f"{here}: not inside a checkout of scraper: give the folder to write the fixture to (--fixtures)")

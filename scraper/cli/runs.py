@@ -8,7 +8,7 @@ import threading
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 
@@ -33,6 +33,7 @@ from scraper.sites import SITES
 
 if TYPE_CHECKING:
     from scraper.schedule.report import RunResult
+    from scraper.schedule.run import Progressed
 
 
 def register(app: typer.Typer) -> None:
@@ -70,7 +71,7 @@ def run(
         stop = threading.Event()
         with stop_on_signals(stop), progress(None, "articles", quiet) as bar:
             budget = Budget(max_articles, seconds, stop)
-            result = scheduled_run(settings, chosen, budget, lambda _: bar.advance(bar.task_ids[0]))
+            result = scheduled_run(settings, chosen, budget, RunBar(bar, max_articles))
         if not result.interrupted:  # a stop asks for an end within seconds: the check waits for the next run
             result = _with_quality(result, settings, [s.name for s in chosen], config)
     for name, figures in result.sites.items():
@@ -91,6 +92,31 @@ def run(
     raise typer.Exit(130 if result.interrupted else 1 if result.failed else 0)
 
 
+class _Bar(Protocol):
+    """What ``RunBar`` uses of the progress bar."""
+
+    @property
+    def task_ids(self) -> list[Any]: ...
+
+    def update(self, task_id: Any, *, total: float | None = None, advance: float | None = None) -> None: ...
+
+
+class RunBar:
+    """The run's progress: its total, the articles found due, grows as each site's discovery ends
+    (up to ``--max-articles``, past which none is fetched); it moves on as each is fetched or passed
+    over. Called from the site threads, several at a time."""
+
+    def __init__(self, bar: _Bar, most: int | None) -> None:
+        self._bar, self._most, self._due = bar, most, 0
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Progressed) -> None:
+        with self._lock:  # the total is read, grown and set by one thread at a time
+            self._due += event.due
+            total = self._due if self._most is None else min(self._due, self._most)
+            self._bar.update(self._bar.task_ids[0], total=total, advance=event.done)
+
+
 def _with_quality(result: RunResult, settings: Settings, sites: list[str], config: Path | None) -> RunResult:
     """The quality watch over the last 24 hours, after every run; a check that cannot be made is
     said in the notes, never a failed run."""
@@ -98,9 +124,10 @@ def _with_quality(result: RunResult, settings: Settings, sites: list[str], confi
 
     try:
         with Catalog(Archive(settings.out).catalog) as catalog:
-            quality = check_run(
-                catalog, settings.out, datetime.now(UTC), sites=sites, max_body=settings.max_body_bytes, config=config
-            )
+            quality = check_run(  # absolute paths: the snapshot commands printed work from anywhere
+                catalog, settings.out.resolve(), datetime.now(UTC), sites=sites, max_body=settings.max_body_bytes,
+                config=config and config.resolve(),
+            )  # fmt: skip
     except ScraperError as exc:
         return replace(result, notes=(*result.notes, f"quality check not made: {exc}"))
     except Exception as exc:  # the run's own figures and report come first, whatever the check met

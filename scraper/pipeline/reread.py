@@ -1,4 +1,4 @@
-"""Re-reading the archive: re-clean WARC files with today's adapters, or parse a saved page.
+"""Re-reading the archive: re-clean WARC files with today's adapters.
 
 No network here. A re-clean writes each text back to the path its capture's metadata record
 names (a WARC from another tool names none: its responses are numbered in file order under
@@ -15,27 +15,28 @@ counts.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import accumulate, repeat
 from pathlib import Path
 from types import ModuleType
 
 from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive
 from scraper.capture.framing import Span, spans
-from scraper.capture.warc import ReadProblem, Stored, find_warcs, is_warc, read_responses, written_as
+from scraper.capture.warc import ReadProblem, Stored, find_warcs, read_responses, written_as
 from scraper.config import Settings
 from scraper.errors import ArchiveError, UsageError, WorkerError
-from scraper.extract import page
-from scraper.extract.decode import decode_html
-from scraper.models import Article, Capture, Outcome, Rejected, RunReport, Skipped
-from scraper.pipeline.store import Archived, extract, judge, record_texts
+from scraper.models import Outcome, RunReport
+from scraper.pipeline.store import Archived, archived_as, extract, record_texts
 from scraper.pipeline.workers import Extractors, Pending
 
 OnStep = Callable[[Outcome], None]
 OnNote = Callable[[str], None]  # a line to show that is no failure
+OnRead = Callable[[int, int], None]  # bytes of the WARC files passed so far, and of them all
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,31 +53,65 @@ class _File:
     skip: frozenset[int] = field(default_factory=frozenset)  # offsets of responses read from another file
 
 
-def _ignore(_: object) -> None:
+def _ignore(*_: object) -> None:
     return None
 
 
 def reclean(
     paths: list[Path], settings: Settings, on_step: OnStep = _ignore, scheduler: str | None = None,
-    on_note: OnNote = _ignore,
+    on_note: OnNote = _ignore, on_read: OnRead = _ignore,
 ) -> RunReport:  # fmt: skip
     """Re-extract every response record of the WARC files with today's adapters; ``on_note`` is
-    told of each file skipped, or partly skipped, as a duplicate of another."""
+    told of each file skipped, or partly skipped, as a duplicate of another; ``on_read``, after
+    each record, how far into the files the re-clean is (not on a cluster: its files end in any
+    order, each all at once)."""
+    cluster = _cluster(scheduler) if scheduler else None
     found = find_warcs(paths)
     if not found:
         raise UsageError(f"{', '.join(map(str, paths))}: no WARC file (.warc or .warc.gz) in it: nothing to re-clean")
-    files = _distinct(found, on_note)
-    if scheduler:
-        warcs = [file.path for file in files]
-        done: Iterator[Outcome] = _cluster(scheduler).reclean_on_cluster(warcs, settings, scheduler)
-    else:
-        done = _in_workers(files, settings)
+    ordered = sorted(found, key=_copy_last)
+    files, sizes = _distinct(ordered, on_note), _Sizes.of(ordered)
+    done: Iterator[tuple[Outcome, int | None]] = (
+        zip(cluster.reclean_on_cluster([f.path for f in files], settings, scheduler), repeat(None))
+        if cluster
+        else _in_workers(files, settings, sizes)
+    )
     outcomes = []
-    for outcome in done:
+    for outcome, read in done:
         outcomes.append(outcome)
         on_step(outcome)
+        if read is not None:
+            on_read(read, sizes.total)
+    if cluster is None:  # the last record read to its end
+        on_read(sizes.total, sizes.total)
     record_texts(Archive(settings.out), outcomes, datetime.now(UTC))
     return RunReport(tuple(outcomes))
+
+
+@dataclass(frozen=True, slots=True)
+class _Sizes:
+    """The WARC files end to end, in the order they are read: how far a re-clean is, in bytes. Known
+    at once, where a count of records would read an archive of years twice before the first record."""
+
+    starts: dict[Path, int]
+    total: int
+
+    @classmethod
+    def of(cls, warcs: list[Path]) -> _Sizes:
+        unique = list(dict.fromkeys(warcs))
+        ends = list(accumulate(map(_size, unique)))
+        return cls(dict(zip(unique, [0, *ends], strict=False)), ends[-1])
+
+    def at(self, warc: Path, item: Stored | ReadProblem) -> int:
+        """The bytes before ``item``, a record of ``warc``; a file passed over counts as read."""
+        return min(self.starts[warc] + (item.offset if isinstance(item, ReadProblem) else item.ref.offset), self.total)
+
+
+def _size(warc: Path) -> int:
+    try:
+        return warc.stat().st_size
+    except OSError:  # reading it says what is wrong with it
+        return 0
 
 
 def archive_of(paths: list[Path]) -> Path | None:
@@ -89,7 +124,16 @@ def archive_of(paths: list[Path]) -> Path | None:
     return roots.pop() if len(roots) == 1 else None
 
 
+# what dask.distributed's Client takes for a scheduler over TCP: [tcp://]HOST:PORT
+_SCHEDULER = re.compile(r"(?:tcp://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})")
+
+
 def _cluster(scheduler: str) -> ModuleType:
+    """The module that re-cleans on a Dask cluster; the address checked first, so that a typo is
+    one line, not Dask's traceback."""
+    address = _SCHEDULER.fullmatch(scheduler)
+    if address is None or not 0 < int(address[1]) < 65536:
+        raise UsageError(f"--scheduler {scheduler}: not a Dask scheduler address: give tcp://HOST:PORT")
     try:
         from scraper.pipeline import distributed  # an optional extra: imported only when asked for
     except ImportError:
@@ -130,7 +174,7 @@ def _task(archive: Archive, warc: Path, item: Stored | ReadProblem) -> _Task:
         stem = said or archive.batch_stem(warc, item.ordinal, item.capture.url)
     except ArchiveError as exc:
         return _Task(ReadProblem(str(warc), item.ref.offset, str(exc)), archive.batch_folder(warc), "article")
-    return _Task(item, stem, _archived(item))
+    return _Task(item, stem, archived_as(item))
 
 
 def _reclean_task(task: _Task) -> Outcome:
@@ -145,26 +189,22 @@ def _reclean_task(task: _Task) -> Outcome:
     return extract(item.capture, item.ref, task.stem, item.truncated, task.archived, item.undecodable)
 
 
-def _archived(item: Stored) -> Archived:
-    if item.text_stem is not None:
-        return "article"
-    return "no article" if item.described else "unknown"
-
-
 _SPAN = 16  # HTTP responses per span: a damaged record costs its span's records only
 
 
-def _in_workers(files: Iterator[_File], settings: Settings) -> Iterator[Outcome]:
-    """Outcomes in file order, each record extracted in one of ``settings.jobs`` worker processes
-    under the per-page time and memory limits (one process too: a page past them fails alone, and
-    the re-clean goes on). A bounded window of records in flight lets a large archive stream
-    through instead of loading into memory."""
+def _in_workers(files: Iterator[_File], settings: Settings, sizes: _Sizes) -> Iterator[tuple[Outcome, int]]:
+    """Outcomes in file order, each with the bytes before its record (``sizes``), each record
+    extracted in one of ``settings.jobs`` worker processes under the per-page time and memory
+    limits (one process too: a page past them fails alone, and the re-clean goes on). A bounded
+    window of records in flight lets a large archive stream through instead of loading into memory."""
     owners = _text_owners(Archive(settings.out))
-    tasks = (task for file in files for task in _tasks(file, settings, owners=owners))
+    tasks = (
+        (task, sizes.at(file.path, task.stored)) for file in files for task in _tasks(file, settings, owners=owners)
+    )
     with Extractors(settings.jobs, settings.extract_seconds, settings.extract_memory_mb) as workers:
-        window: deque[tuple[_Task, Pending[Outcome]]] = deque()
-        for task in tasks:
-            window.append((task, workers.submit(_reclean_task, task)))
+        window: deque[tuple[_Task, Pending[Outcome], int]] = deque()
+        for task, read in tasks:
+            window.append((task, workers.submit(_reclean_task, task), read))
             if len(window) >= settings.jobs * 4:
                 yield _settled(*window.popleft())
         while window:
@@ -178,26 +218,27 @@ def _text_owners(archive: Archive) -> dict[str, str]:
         return catalog.text_owners()
 
 
-def _settled(task: _Task, pending: Pending[Outcome]) -> Outcome:
+def _settled(task: _Task, pending: Pending[Outcome], read: int) -> tuple[Outcome, int]:
     try:
-        return pending.result()
+        return pending.result(), read
     except WorkerError as exc:  # past the time or memory limit, or the worker died: this page only
         item = task.stored
         if isinstance(item, ReadProblem):
-            return Outcome(item.path, False, str(exc))
-        return Outcome(item.capture.url, False, str(exc), record_id=item.ref.record_id)
+            return Outcome(item.path, False, str(exc)), read
+        return Outcome(item.capture.url, False, str(exc), record_id=item.ref.record_id), read
 
 
 def _distinct(warcs: list[Path], on_note: OnNote) -> Iterator[_File]:
-    """The files to read, each with the responses in it to pass over: a file met before under
-    another name (a link, the same path twice) is not read again; a response read from an earlier
-    file is passed over, and a file whose every response was is not read. Each says so, once."""
+    """The files to read (``warcs``, sorted by ``_copy_last``), each with the responses in it to pass
+    over: a file met before under another name (a link, the same path twice) is not read again; a
+    response read from an earlier file is passed over, and a file whose every response was is not
+    read. Each says so, once."""
     if len(warcs) < 2:
         yield from map(_File, warcs)
         return
     first: dict[tuple[int, int], Path] = {}  # the file at each (device, inode)
     files = []
-    for warc in sorted(warcs, key=_copy_last):
+    for warc in warcs:
         try:
             found = warc.stat()
         except OSError:  # reading it says what is wrong with it
@@ -246,31 +287,3 @@ def _responses(warc: Path) -> Iterator[tuple[int, bytes]]:
         for item in read_responses(warc, warc.name, 0, part):
             if isinstance(item, Stored) and item.capture.record_id:
                 yield item.ref.offset, hashlib.blake2b(item.capture.record_id.encode(), digest_size=16).digest()
-
-
-def parse_path(
-    path: Path, url: str | None, captured: datetime | None, max_body: int
-) -> Iterator[Article | Rejected | Skipped | ReadProblem]:
-    """Articles from a saved page: an HTML file, or every response record of a WARC file."""
-    if path.is_dir():
-        raise UsageError(f"{path}: a folder: parse reads one HTML page or one WARC file")
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file")
-    if is_warc(path):
-        found = False
-        for item in read_responses(path, path.name, max_body):
-            found = True
-            if isinstance(item, ReadProblem):
-                yield item
-            else:
-                yield judge(item.capture, item.truncated, _archived(item), item.undecodable)  # names its own URL
-        if not found:
-            raise UsageError(f"{path}: no HTTP response record in it: nothing to parse")
-        return
-    body = path.read_bytes()
-    root = None if url else page.parse(decode_html(body))
-    target = url or (page.canonical_url(root) if root is not None else None)
-    if not target:
-        raise UsageError(f"{path}: the page has no canonical link; pass --url")
-    when = captured or datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    yield judge(Capture(target, when, 200, (), body), None)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive
 from scraper.archive.texts import write_article
+from scraper.capture.warc import Stored
 from scraper.errors import StoreError
 from scraper.extract.process import ERROR_PAGE, process
 from scraper.models import Article, Capture, Outcome, RecordRef, Rejected, Skipped
@@ -28,6 +29,13 @@ _PAGE_TYPES = ("text/html", "application/xhtml+xml")
 # text), as no article (this tool's metadata record names no text: a feed, a sitemap, robots.txt,
 # a redirect hop), or unknown (another tool's WARC, no metadata record of ours).
 Archived = Literal["article", "no article", "unknown"]
+
+
+def archived_as(item: Stored) -> Archived:
+    """What the archive says a re-read response was: an article, no article, or unknown (another tool's)."""
+    if item.text_stem is not None:
+        return "article"
+    return "no article" if item.described else "unknown"
 
 
 def judge(

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -51,7 +52,19 @@ _Ended = tuple[str, str, datetime, Outcome]  # (canonical, url, when fetched, wh
 _ARCHIVE_FAULTS = (ArchiveError, OSError)
 
 
-def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_event: Callable[[str], None]) -> RunResult:
+@dataclass(frozen=True, slots=True)
+class Progressed:
+    """What a site's thread tells the progress display: the articles it found due, once its
+    discovery has ended, or one of them fetched (its extraction may still be under way) or passed over."""
+
+    due: int = 0
+    done: int = 0
+
+
+OnEvent = Callable[[Progressed], None]
+
+
+def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_event: OnEvent) -> RunResult:
     archive = Archive(settings.out)
     with archive_lock(archive.root), Catalog(archive.catalog) as catalog:
         notes = [f"repaired: {line}" for line in repair_unclosed(archive.warcs)]  # left open by a killed run
@@ -77,7 +90,7 @@ class _Shared:
 
     def __init__(
         self, settings: Settings, archive: Archive, catalog: Catalog, budget: Budget,
-        on_event: Callable[[str], None], extract_in: Extractors,
+        on_event: OnEvent, extract_in: Extractors,
     ):  # fmt: skip
         self.settings, self.archive, self.catalog, self.budget = settings, archive, catalog, budget
         self.on_event, self.extract = on_event, extract_in
@@ -132,12 +145,15 @@ class _SiteRun(Discovering):
         self.report.new = len(new)
         urls, planned = dict(pairs), set(new)
         todo = [(c, urls[c]) for c in new] + [(c, u) for c, u in retries if c not in planned]
+        self.shared.on_event(Progressed(due=len(todo)))
         try:
             for key, url in todo:
                 if self._halted or not self.shared.budget.take():
                     break
                 with self._alone(url, "fetch", key):
                     self._article(key, url)
+                if not self._halted:  # a halted one was not fetched: the run ends here
+                    self.shared.on_event(Progressed(done=1))
         finally:
             ended = [self._wait(*pending) for pending in self._pending]
             self._pending.clear()
@@ -191,16 +207,12 @@ class _SiteRun(Discovering):
         )  # fmt: skip
 
     def _settle(self, ended: list[_Ended], capture: CaptureRow | None = None) -> None:
-        """One catalog commit for a page's capture and the extractions that ended meanwhile; then
-        the progress display, with the catalog free again."""
+        """One catalog commit for a page's capture and the extractions that ended meanwhile."""
         with self.shared.catalog.transaction():
             if capture is not None:
                 self.shared.catalog.record_capture(capture)
             for item in ended:
                 self._extracted(*item)
-        for _, url, _, outcome in ended:
-            if outcome.ok:
-                self.shared.on_event(f"{self.site.name}: {url}")
 
     def _wait(self, key: str, url: str, now: datetime, pending: Pending[Outcome]) -> _Ended:
         try:
