@@ -17,9 +17,11 @@ import csv
 import io
 import json
 import os
-import secrets
+import shutil
 import stat
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -50,9 +52,10 @@ class Exported:
 
 def export(
     root: Path, fmt: str, output: Path | None, stdout: TextIO, sites: list[str] | None = None,
-    since: datetime | None = None,
+    since: datetime | None = None, tally: Tally | None = None,
 ) -> Exported:  # fmt: skip
-    """Write the rows to ``output`` (atomically), or to ``stdout`` when it is None (not for parquet)."""
+    """Write the rows to ``output`` (atomically), or to ``stdout`` when it is None (not for parquet).
+    ``tally`` counts them as they go: what an interrupted export had done."""
     if fmt not in FORMATS:
         raise UsageError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
     known = {s.name for s in SITES}
@@ -63,7 +66,7 @@ def export(
     archive = Archive(root)
     if not archive.has_catalog():
         raise UsageError(f"{archive.catalog}: no catalog: export reads the articles scheduled runs recorded")
-    tally = _Tally()
+    tally = tally or Tally()
     with Catalog(archive.catalog, read_only=True) as catalog:
         rows = article_rows(root, catalog.articles(sites or None, since), tally)
         if output is None:
@@ -73,7 +76,9 @@ def export(
     return Exported(tally.rows, tally.without_text, tuple(tally.problems), tally.missing_warcs())
 
 
-class _Tally:
+class Tally:
+    """The rows written so far, and what was left out."""
+
     def __init__(self) -> None:
         self.rows = self.without_text = 0
         self.problems: list[str] = []
@@ -98,9 +103,9 @@ class _Tally:
         return tuple(f"{self.warcs[name]} ({count} exported articles name it)" for name, count in self.naming.items())
 
 
-def article_rows(root: Path, articles: Iterable[ArticleRow], tally: _Tally | None = None) -> Iterator[Row]:
+def article_rows(root: Path, articles: Iterable[ArticleRow], tally: Tally | None = None) -> Iterator[Row]:
     """Each article's JSON metadata plus ``text``; an unreadable one is noted in ``tally`` and skipped."""
-    tally = tally or _Tally()
+    tally = tally or Tally()
     for article in articles:
         if article.json_path is None or article.text_path is None:
             tally.without_text += 1
@@ -204,28 +209,43 @@ def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
 
 
 def _atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """``write`` to a new file beside the destination, then put it in place in one rename. The
-    destination is ``path``, or the file a symlink there names: the link stays a link. Anything but
-    a regular file or a new path (a directory, a FIFO, a device) is refused: a rename would replace
-    it with a regular file."""
+    with replacing(path) as temp, open(temp, "xb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A new path to write the output file at, put in place of ``path`` in one rename when the block
+    ends well, and removed when it does not: a partial file never looks complete. The destination
+    is ``path``, or the file a symlink there names: the link stays a link. Anything but a regular
+    file or a new path (a directory, a FIFO, a device) is refused before any work: a rename would
+    replace it with a regular file. An output that cannot be written is a UsageError."""
     target = _destination(path)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        # O_EXCL and O_NOFOLLOW: never through a file or link someone put at the temporary name
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if _destination(path) != target:  # swapped while the rows were written
-            raise UsageError(f"{path}: changed while the export was written; nothing written")
-        os.replace(temp, target)
+        # a private folder beside the destination (the rename stays on one file system): nobody can
+        # put a file or a link at the temporary name
+        scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    try:
+        yield scratch / target.name
+        if _destination(path) != target:  # swapped while the file was written
+            raise UsageError(f"{path}: changed while the file was written; nothing written")
+        os.replace(scratch / target.name, target)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {_reason(exc, scratch)}") from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _reason(exc: OSError, scratch: Path) -> str:
+    """The system's words, and the file they are about when that is not the one being written (a
+    file the writer reads)."""
+    reason = exc.strerror or str(exc)
+    about = Path(os.fsdecode(exc.filename)) if exc.filename else None
+    return f"{reason} ({about})" if about is not None and scratch not in (about, *about.parents) else reason
 
 
 def _destination(path: Path) -> Path:
@@ -242,7 +262,7 @@ def _destination(path: Path) -> Path:
     except OSError as exc:  # a loop of links, a folder that cannot be searched
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
     if not stat.S_ISREG(info.st_mode):
-        raise UsageError(f"{path}: {_kind(info.st_mode)}: --output must be a regular file or a new path")
+        raise UsageError(f"{path}: {_kind(info.st_mode)}: the output must be a regular file or a new path")
     return target
 
 

@@ -2,8 +2,11 @@
 
 ``prepare(root)`` brings the CDXJ index of every WARC under ``<root>/warc`` up to date and writes
 ``<root>/.pywb/config.yaml``: one collection, ``archive``, whose indexes and WARCs are that folder,
-so pywb reads the archive where it is (nothing copied). ``serve`` then replaces the current
-process with pywb listening on 127.0.0.1 only: ``python -m scraper.archive.replay FOLDER PORT``.
+so pywb reads the archive where it is (nothing copied). ``listen(port)`` takes the port on
+127.0.0.1 (a port in use is the user's one-line error here, before pywb starts), and ``serve`` then
+replaces the current process with pywb serving on that socket:
+``python -m scraper.archive.replay FOLDER FD FAREWELL``. Ctrl-C or SIGTERM stops it with the
+farewell line and exit code 130, at any moment from the exec on.
 
 pywb replays a ``server-not-modified`` revisit (the archived 304 of an unchanged feed) as a 304
 with no body (reported as ukwa/ukwa-pywb#40), so a browser shows nothing for that capture. The
@@ -15,10 +18,13 @@ served. ``identical-payload-digest`` revisits need nothing: pywb finds their ori
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib.util
 import json
 import os
 import re
+import signal
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +38,7 @@ from scraper.errors import UsageError
 
 COLLECTION = "archive"
 HOST = "127.0.0.1"  # replay is for the person at this machine; never on a public interface
+_STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,23 +72,57 @@ def prepare(root: Path) -> ReplaySetup:
     return ReplaySetup(folder, indexed)
 
 
-def command(setup: ReplaySetup, port: int) -> list[str]:
-    return [sys.executable, "-m", "scraper.archive.replay", str(setup.folder), str(port)]
+def listen(port: int) -> socket.socket:
+    """A socket listening on ``HOST:port`` for pywb to serve on."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        # connections of a replay just stopped, in TIME_WAIT, must not hold the port; a listener still does
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"--port: {HOST}:{port} is in use by another program; choose another port") from exc
+        raise UsageError(f"--port: cannot listen on {HOST}:{port}: {exc.strerror or exc}") from exc
+    return sock
 
 
-def serve(setup: ReplaySetup, port: int) -> NoReturn:
-    """Become the pywb server (signals and exit code are then pywb's own)."""
+def serve(setup: ReplaySetup, listener: socket.socket, farewell: str) -> NoReturn:
+    """Become the pywb server on ``listener``; ``farewell`` is its last line, when a signal stops it.
+
+    Ctrl-C and SIGTERM are blocked across the exec, which keeps them pending (the new program
+    starts with default handlers, which would print a traceback or end it with no word): the
+    server takes them when it can answer them."""
     sys.stdout.flush()
     sys.stderr.flush()
-    argv = command(setup, port)
-    os.execv(argv[0], argv)
+    listener.set_inheritable(True)
+    argv = [sys.executable, "-m", "scraper.archive.replay", str(setup.folder), str(listener.fileno()), farewell]
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        os.execv(argv[0], argv)
+    except OSError as exc:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+        raise UsageError(f"cannot start the replay server: {exc.strerror or exc}") from exc
 
 
 # --- inside the pywb process ---------------------------------------------------------------
 
 
-def _main(argv: list[str]) -> None:
-    folder, port = argv
+def _main(argv: list[str]) -> NoReturn:
+    folder, fd, farewell = argv
+    stops = {sig for sig in _STOPS if signal.getsignal(sig) != signal.SIG_IGN}  # ignored from the start: stays so
+    for sig in stops:
+        signal.signal(sig, signal.default_int_handler)
+    with contextlib.suppress(KeyboardInterrupt):  # a stop while pywb was starting
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # one that came before the exec raises here
+        _serve(Path(folder), int(fd), stops)
+    sys.stderr.write(farewell + "\n")
+    sys.exit(130)
+
+
+def _serve(folder: Path, fd: int, stops: set[signal.Signals]) -> None:
+    """Serve until one of ``stops`` comes."""
     import warnings
 
     # scraper's own imports loaded ssl before gevent could patch it; replay makes no TLS calls
@@ -89,11 +130,19 @@ def _main(argv: list[str]) -> None:
     from gevent import monkey
 
     monkey.patch_all()
-    from pywb.apps.cli import wayback
+    import gevent
+    from gevent.pywsgi import WSGIServer
+    from pywb.apps.frontendapp import FrontEndApp
+    from pywb.utils.geventserver import RequestURIWSGIHandler
     from pywb.warcserver.resource.resolvingloader import ResolvingLoader
 
     ResolvingLoader.load_headers_and_payload = _resolving(ResolvingLoader.load_headers_and_payload)
-    wayback(["--bind", HOST, "--port", port, "--directory", folder])
+    os.chdir(folder)  # pywb reads ./config.yaml
+    server = WSGIServer(socket.socket(fileno=fd), FrontEndApp(), handler_class=RequestURIWSGIHandler)
+    # in gevent's loop, not as KeyboardInterrupt: its hub prints a traceback for that
+    for sig in stops:
+        gevent.signal_handler(sig, server.stop)
+    server.serve_forever()
 
 
 def _resolving(plain: Callable[..., tuple[Any, Any]]) -> Callable[..., tuple[Any, Any]]:

@@ -10,18 +10,21 @@ record's URL and time exactly as the WARC has them.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import io
 import json
-import os
+import threading
+import zipfile
 from collections.abc import Iterable
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
-from tempfile import TemporaryDirectory
+from types import TracebackType
 from typing import Any
 
 from scraper.archive.cdx import IndexEntry, index_all, read_index
+from scraper.archive.export import replacing
 from scraper.archive.layout import Archive
 from scraper.capture.warc import find_warcs
 from scraper.errors import ArchiveError, UsageError
@@ -50,8 +53,9 @@ class Packed:
     problems: tuple[str, ...]  # WARCs left out (could not be indexed), one line each
 
 
-def pack(root: Path, output: Path, title: str = "scraper archive") -> Packed:
-    """Write ``output`` (a .wacz) from every closed WARC under ``<root>/warc``, then validate it."""
+def pack(root: Path, output: Path, title: str = "scraper archive", stop: threading.Event | None = None) -> Packed:
+    """Write ``output`` (a .wacz) from every closed WARC under ``<root>/warc``, then validate it.
+    The package is put in place whole or not at all, and not once ``stop`` is set."""
     if importlib.util.find_spec("wacz") is None:
         raise UsageError("pack needs the wacz package: pip install 'scraper[wacz]'")
     if output.suffix.lower() != ".wacz":
@@ -59,22 +63,19 @@ def pack(root: Path, output: Path, title: str = "scraper archive") -> Packed:
     warc_dir = Archive(root).warcs
     if not warc_dir.is_dir():
         raise UsageError(f"{root}: no warc/ folder: nothing archived here yet")
-    indexed = list(index_all(find_warcs([warc_dir])))
-    usable = [i for i in indexed if i.problem is None]
-    problems = tuple(f"{i.warc}: {i.problem}" for i in indexed if i.problem is not None)
-    if not usable:
-        raise UsageError(f"{warc_dir}: no WARC file to pack")
-    entries = {(e.filename, e.offset): e for i in usable for e in read_index(i.index)}
-    pages = sorted(set(_pages(root, entries)), key=lambda p: (p.timestamp, p.url))
-    with TemporaryDirectory(prefix=".pack-", dir=output.parent if output.parent.is_dir() else None) as scratch:
-        temp = Path(scratch) / output.name
+    with replacing(output) as temp:  # an output that cannot be written is refused here, before the work
+        indexed = list(index_all(find_warcs([warc_dir])))
+        usable = [i for i in indexed if i.problem is None]
+        problems = tuple(f"{i.warc}: {i.problem}" for i in indexed if i.problem is not None)
+        if not usable:
+            raise UsageError(f"{warc_dir}: no WARC file to pack")
+        entries = {(e.filename, e.offset): e for i in usable for e in read_index(i.index)}
+        pages = sorted(set(_pages(root, entries)), key=lambda p: (p.timestamp, p.url))
         _create(temp, [i.warc for i in usable], pages, title)
         if not validate(temp):
             raise ArchiveError(f"{output}: the package failed WACZ validation")
-        try:
-            os.replace(temp, output)
-        except OSError as exc:
-            raise UsageError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+        if stop is not None and stop.is_set():  # py-wacz's bare except: clauses can swallow the interrupt
+            raise KeyboardInterrupt
     return Packed(output, tuple(i.warc for i in usable), len(pages), problems)
 
 
@@ -84,24 +85,42 @@ def validate(path: Path) -> bool:
 
     try:
         return _quiet(wacz_main, ["validate", "--file", str(path)]) == 0
+    except OSError:  # no room to unpack the package into, say: a fault of this machine, not of the package
+        raise
     except Exception:  # py-wacz raises, rather than reports, on some damage (a broken gzip member)
         return False
 
 
 def _create(output: Path, warcs: list[Path], pages: list[Page], title: str) -> None:
+    """py-wacz's ``create``; ``output`` is in a private folder, which takes its page list too."""
     from wacz.main import main as wacz_main
 
     args = ["create", "--output", str(output), "--title", title]
-    with TemporaryDirectory() as scratch:
-        if pages:
-            listing = Path(scratch) / "pages.jsonl"
-            lines = [{"format": "json-pages-1.0", "id": "pages", "title": "Articles"}] + [p.as_json() for p in pages]
-            listing.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
-            args += ["--pages", str(listing)]
-        else:  # no article texts (a fetch of non-articles): let py-wacz list the HTML pages itself
-            args += ["--detect-pages"]
-        if _quiet(wacz_main, [*args, *map(str, warcs)]) != 0:
-            raise ArchiveError(f"{output}: py-wacz could not create the package")
+    if pages:
+        listing = output.with_name("pages.jsonl")
+        lines = [{"format": "json-pages-1.0", "id": "pages", "title": "Articles"}] + [p.as_json() for p in pages]
+        listing.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+        args += ["--pages", str(listing)]
+    else:  # no article texts (a fetch of non-articles): let py-wacz list the HTML pages itself
+        args += ["--detect-pages"]
+    try:
+        made = _quiet(wacz_main, [*args, *map(str, warcs)])
+    except BaseException as exc:
+        _close_left_open(exc.__traceback__)
+        raise
+    if made != 0:
+        raise ArchiveError(f"{output.name}: py-wacz could not create the package")
+
+
+def _close_left_open(tb: TracebackType | None) -> None:
+    """py-wacz leaves its zip file open when writing it fails (a full disk). Closed here, its second
+    failure ignored: else the interpreter's exit tries again and prints a traceback."""
+    while tb is not None:
+        for value in tb.tb_frame.f_locals.values():
+            if isinstance(value, zipfile.ZipFile):
+                with contextlib.suppress(Exception):
+                    value.close()
+        tb = tb.tb_next
 
 
 def _pages(root: Path, entries: dict[tuple[str, int], IndexEntry]) -> Iterable[Page]:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -13,9 +19,11 @@ from scraper.archive.layout import Archive
 from scraper.capture.warc import find_warcs
 
 # the commands import their backends when they run: every command starts without the others' libraries
-from scraper.cli.common import ConfigOpt, OutOpt, QuietOpt, err, errors
+from scraper.cli.common import ConfigOpt, OutOpt, QuietOpt, err, errors, one_line
 from scraper.config import load_settings, parse_since
 from scraper.errors import ArchiveError, UsageError
+
+_STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 def register(app: typer.Typer) -> None:
@@ -38,12 +46,19 @@ def index(
     """Write a CDXJ index beside each WARC (<name>.warc.gz.cdxj), for pywb and other replay tools."""
     from scraper.archive import cdx
 
-    failed = written = current = 0
-    with errors():
+    failed = written = current = reached = 0
+    warcs: list[Path] = []
+
+    def stopped() -> str:
+        done = f"{written} written, {current} already current, {failed} failed"
+        return f"indexes: {done}; {len(warcs) - reached} of {len(warcs)} WARC files not reached"
+
+    with _stoppable(stopped):
         targets = paths or [Archive.at(load_settings(config, out=out_dir).out).warcs]
         warcs = find_warcs(targets)
         cdx.refuse_read_only(warcs)
         for done in cdx.index_all(warcs, force=force):
+            reached += 1
             if done.problem and not done.skipped:
                 failed += 1
                 err.print(f"failed: {done.problem}", markup=False)
@@ -56,9 +71,9 @@ def index(
                     err.print(f"indexed: {done.index} ({done.entries} records)", markup=False)
             else:
                 current += 1
-    if not quiet or failed:
-        err.print(f"indexes: {written} written, {current} already current, {failed} failed", markup=False)
-    raise typer.Exit(1 if failed else 0)
+        if not quiet or failed:
+            err.print(f"indexes: {written} written, {current} already current, {failed} failed", markup=False)
+        raise typer.Exit(1 if failed else 0)
 
 
 def replay(
@@ -69,19 +84,21 @@ def replay(
     """Serve the archive with pywb on 127.0.0.1: every capture opens as it was served. Ctrl-C stops it."""
     from scraper.archive import replay as replaying
 
-    with errors():
+    with _stoppable(lambda: "the replay did not start; nothing was served"):
         if not 0 < port < 65536:
             raise UsageError(f"--port: {port} is not a port number (1-65535)")
         setup = replaying.prepare(Archive.at(load_settings(config, out=out_dir).out).root)
-    for done in setup.indexed:
-        if done.problem:
-            err.print(f"not replayable: {done.warc}: {done.problem}", markup=False)
-    err.print(f"replaying {setup.url(port)}<timestamp>/<url>  (collection page: {setup.url(port)})", markup=False)
-    replaying.serve(setup, port)
+        listener = replaying.listen(port)
+        for done in setup.indexed:
+            if done.problem:
+                err.print(f"not replayable: {done.warc}: {done.problem}", markup=False)
+        url = setup.url(port)
+        err.print(f"replaying {url}<timestamp>/<url>  (collection page: {url})", markup=False)
+        replaying.serve(setup, listener, one_line(f"stopped: {url} is no longer served; the archive was only read"))
 
 
 def export(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, csv or parquet.")] = "jsonl",
+    fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
     site: Annotated[list[str] | None, typer.Option("--site", help="Only this site's articles (repeatable).")] = None,
     since: Annotated[
         str | None,
@@ -95,22 +112,32 @@ def export(
     """One row per article in the catalog: every field of its JSON metadata, then its text."""
     from scraper.archive import export as exporting
 
-    with errors():
+    tally = exporting.Tally()
+    result: exporting.Exported | None = None
+
+    def stopped() -> str:
+        where = output or "standard output"
+        if result is not None:
+            return f"all {result.rows} articles were exported to {where} before the stop"
+        if output is None:
+            return f"{tally.rows} articles exported to standard output, the rest not"
+        return f"{output} not written (left as it was)"
+
+    with _stoppable(stopped):
         root = Archive.at(load_settings(config, out=out_dir).out).root
         moment = parse_since(since, datetime.now(UTC)) if since else None
-        result = exporting.export(root, fmt.lower(), output, sys.stdout, site, moment)
-    for line in result.problems:
-        err.print(f"failed: {line}", markup=False)
-    for line in result.missing_warcs:
-        err.print(f"warning: {line}", markup=False)
-    if not quiet:
-        where = output or "standard output"
-        err.print(
-            f"exported {result.rows} articles to {where} ({result.without_text} without text, "
-            f"{len(result.problems)} failed)",
-            markup=False,
-        )
-    raise typer.Exit(1 if result.problems or result.missing_warcs else 0)
+        result = exporting.export(root, fmt.lower(), output, sys.stdout, site, moment, tally)
+        for line in result.problems:
+            err.print(f"failed: {line}", markup=False)
+        for line in result.missing_warcs:
+            err.print(f"warning: {line}", markup=False)
+        if not quiet:
+            err.print(
+                f"exported {result.rows} articles to {output or 'standard output'} ({result.without_text} without"
+                f" text, {len(result.problems)} failed)",
+                markup=False,
+            )
+        raise typer.Exit(1 if result.problems or result.missing_warcs else 0)
 
 
 def pack(
@@ -123,15 +150,58 @@ def pack(
     """Package the archive's WARCs, index and article list as one WACZ file (opens in ReplayWeb.page)."""
     from scraper.archive import wacz
 
-    with errors():
+    stop = threading.Event()
+    result: wacz.Packed | None = None
+
+    def stopped() -> str:
+        if result is not None:
+            return f"{result.path} was written whole before the stop"
+        return f"no package written ({wacz_path} left as it was)"
+
+    with _stoppable(stopped, stop):
         root = Archive.at(load_settings(config, out=out_dir).out).root
         try:
-            result = wacz.pack(root, wacz_path, title)
+            result = wacz.pack(root, wacz_path, title, stop)
         except ArchiveError as exc:  # the package could not be made, or failed validation: a failure, not bad input
-            err.print(f"failed: {exc}", markup=False)
+            err.print(one_line(f"failed: {exc}"), markup=False)
             raise typer.Exit(1) from None
-    for line in result.problems:
-        err.print(f"left out: {line}", markup=False)
-    if not quiet:
-        err.print(f"packed {len(result.warcs)} WARC files, {result.pages} pages: {result.path}", markup=False)
-    raise typer.Exit(1 if result.problems else 0)
+        for line in result.problems:
+            err.print(f"left out: {line}", markup=False)
+        if not quiet:
+            err.print(f"packed {len(result.warcs)} WARC files, {result.pages} pages: {result.path}", markup=False)
+        raise typer.Exit(1 if result.problems else 0)
+
+
+@contextmanager
+def _stoppable(said: Callable[[], str], stop: threading.Event | None = None) -> Iterator[None]:
+    """``errors()``, where Ctrl-C or SIGTERM ends the command with ``stopped: <said()>`` and exit code
+    130, from its first step to its last line. ``stop`` is set at the signal: py-wacz's bare
+    ``except:`` clauses swallow the KeyboardInterrupt, and a signal seen is a stop all the same."""
+    stop = stop or threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        raise KeyboardInterrupt
+
+    atexit.unregister(_ignore_stops)  # once, however many commands a process runs (tests do)
+    atexit.register(_ignore_stops)
+    with errors():
+        # a signal ignored from the start stays ignored (a background job's Ctrl-C, nohup)
+        previous = {sig: signal.signal(sig, on_signal) for sig in _STOPS if signal.getsignal(sig) != signal.SIG_IGN}
+        try:
+            yield
+        except KeyboardInterrupt:
+            stop.set()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if stop.is_set():  # also over a summary already printed: the user asked for a stop and gets its line
+                err.print(one_line(f"stopped: {said()}"), markup=False)
+                raise typer.Exit(130)
+
+
+def _ignore_stops() -> None:
+    """At exit the command is over and has said so: a signal then could only cut the interpreter's
+    shutdown short and end the process with 143 or a traceback instead of its exit code."""
+    for sig in _STOPS:
+        signal.signal(sig, signal.SIG_IGN)
