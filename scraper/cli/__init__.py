@@ -6,6 +6,7 @@ Exit codes: 0 all went well, 1 some pages or records failed, 2 bad usage, config
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated
 
 import typer
@@ -44,7 +45,11 @@ for _module in (pages, runs, sites, archive, quality, verify):
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:  # the command has said its last line: a signal now could only turn its exit code into 143
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 __all__ = ["app", "main"]

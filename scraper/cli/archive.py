@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import atexit
-import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -19,11 +14,9 @@ from scraper.archive.layout import Archive
 from scraper.capture.warc import find_warcs
 
 # the commands import their backends when they run: every command starts without the others' libraries
-from scraper.cli.common import ConfigOpt, OutOpt, QuietOpt, err, errors, one_line
+from scraper.cli.common import ConfigOpt, OutOpt, QuietOpt, err, one_line, stoppable
 from scraper.config import load_settings, parse_since
 from scraper.errors import ArchiveError, UsageError
-
-_STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 def register(app: typer.Typer) -> None:
@@ -53,7 +46,7 @@ def index(
         done = f"{written} written, {current} already current, {failed} failed"
         return f"indexes: {done}; {len(warcs) - reached} of {len(warcs)} WARC files not reached"
 
-    with _stoppable(stopped):
+    with stoppable(stopped):
         targets = paths or [Archive.at(load_settings(config, out=out_dir).out).warcs]
         warcs = find_warcs(targets)
         cdx.refuse_read_only(warcs)
@@ -84,7 +77,7 @@ def replay(
     """Serve the archive with pywb on 127.0.0.1: every capture opens as it was served. Ctrl-C stops it."""
     from scraper.archive import replay as replaying
 
-    with _stoppable(lambda: "the replay did not start; nothing was served"):
+    with stoppable(lambda: "the replay did not start; nothing was served"):
         if not 0 < port < 65536:
             raise UsageError(f"--port: {port} is not a port number (1-65535)")
         setup = replaying.prepare(Archive.at(load_settings(config, out=out_dir).out).root)
@@ -123,7 +116,7 @@ def export(
             return f"{tally.rows} articles exported to standard output, the rest not"
         return f"{output} not written (left as it was)"
 
-    with _stoppable(stopped):
+    with stoppable(stopped):
         root = Archive.at(load_settings(config, out=out_dir).out).root
         moment = parse_since(since, datetime.now(UTC)) if since else None
         result = exporting.export(root, fmt.lower(), output, sys.stdout, site, moment, tally)
@@ -158,7 +151,7 @@ def pack(
             return f"{result.path} was written whole before the stop"
         return f"no package written ({wacz_path} left as it was)"
 
-    with _stoppable(stopped, stop):
+    with stoppable(stopped, stop):
         root = Archive.at(load_settings(config, out=out_dir).out).root
         try:
             result = wacz.pack(root, wacz_path, title, stop)
@@ -170,38 +163,3 @@ def pack(
         if not quiet:
             err.print(f"packed {len(result.warcs)} WARC files, {result.pages} pages: {result.path}", markup=False)
         raise typer.Exit(1 if result.problems else 0)
-
-
-@contextmanager
-def _stoppable(said: Callable[[], str], stop: threading.Event | None = None) -> Iterator[None]:
-    """``errors()``, where Ctrl-C or SIGTERM ends the command with ``stopped: <said()>`` and exit code
-    130, from its first step to its last line. ``stop`` is set at the signal: py-wacz's bare
-    ``except:`` clauses swallow the KeyboardInterrupt, and a signal seen is a stop all the same."""
-    stop = stop or threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-        raise KeyboardInterrupt
-
-    atexit.unregister(_ignore_stops)  # once, however many commands a process runs (tests do)
-    atexit.register(_ignore_stops)
-    with errors():
-        # a signal ignored from the start stays ignored (a background job's Ctrl-C, nohup)
-        previous = {sig: signal.signal(sig, on_signal) for sig in _STOPS if signal.getsignal(sig) != signal.SIG_IGN}
-        try:
-            yield
-        except KeyboardInterrupt:
-            stop.set()
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            if stop.is_set():  # also over a summary already printed: the user asked for a stop and gets its line
-                err.print(one_line(f"stopped: {said()}"), markup=False)
-                raise typer.Exit(130)
-
-
-def _ignore_stops() -> None:
-    """At exit the command is over and has said so: a signal then could only cut the interpreter's
-    shutdown short and end the process with 143 or a traceback instead of its exit code."""
-    for sig in _STOPS:
-        signal.signal(sig, signal.SIG_IGN)

@@ -3,6 +3,7 @@ error and progress handling."""
 
 from __future__ import annotations
 
+import atexit
 import re
 import signal
 import sys
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any, get_args
 
 import typer
@@ -175,10 +177,49 @@ def errors() -> Iterator[None]:
         err.print(one_line(f"error: {exc}"), markup=False)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
-        err.print("interrupted", markup=False)
+        err.print("stopped before the command was done", markup=False)
         raise typer.Exit(130) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+_STOPS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def stoppable(said: Callable[[], str], stop: threading.Event | None = None) -> Iterator[None]:
+    """``errors()``, where Ctrl-C or SIGTERM ends the command with ``stopped: <said()>`` (what was
+    done and what was not) and exit code 130, from its first step to its last line. ``stop`` is set
+    at the signal: a library's bare ``except:`` (py-wacz has some) may swallow the KeyboardInterrupt,
+    and a signal seen is a stop all the same."""
+    stop = stop or threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        raise KeyboardInterrupt
+
+    atexit.unregister(_ignore_stops)  # once, however many commands a process runs (tests do)
+    atexit.register(_ignore_stops)
+    with errors():
+        # a signal ignored from the start stays ignored (a background job's Ctrl-C, nohup)
+        previous = {sig: signal.signal(sig, on_signal) for sig in _STOPS if signal.getsignal(sig) != signal.SIG_IGN}
+        try:
+            yield
+        except KeyboardInterrupt:
+            stop.set()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if stop.is_set():  # also over a summary already printed: the user asked for a stop and gets its line
+                err.print(one_line(f"stopped: {said()}"), markup=False)
+                raise typer.Exit(130)
+
+
+def _ignore_stops() -> None:
+    """At exit the command is over and has said so: a signal then could only cut the interpreter's
+    shutdown short and end the process with 143 or a traceback instead of its exit code."""
+    for sig in _STOPS:
+        signal.signal(sig, signal.SIG_IGN)
 
 
 @contextmanager

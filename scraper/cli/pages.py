@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -24,11 +25,12 @@ from scraper.cli.common import (
     progress,
     step,
     stop_on_signals,
+    stoppable,
     with_connect_to,
 )
 from scraper.config import load_settings
 from scraper.errors import UsageError
-from scraper.models import Article, Rejected, RunReport, Skipped
+from scraper.models import Article, Outcome, Rejected, RunReport, Skipped
 from scraper.pipeline.parse import parse_path
 from scraper.pipeline.reread import archive_of
 from scraper.pipeline.reread import reclean as reclean_warcs
@@ -133,7 +135,10 @@ def reclean(
 ) -> None:
     """Re-extract every response record with today's adapters and rewrite the text files in place.
     No network. The archive is --out, else the folder that holds the WARCs' warc/ folder."""
-    with errors():
+    seen: list[Outcome] = []
+    with stoppable(
+        lambda: f"re-cleaned {_count(len(seen), 'record')}; the others keep the texts they had (run it again)"
+    ):
         settings = load_settings(config, out=out_dir or archive_of(paths), jobs=jobs)
         Archive.at(settings.out).refuse_read_only("reclean")
         notes: list[str] = []  # files skipped as copies of others: said once each, after the summary
@@ -141,7 +146,7 @@ def reclean(
         # a cluster's files end in any order, all at once: there it counts records, with no total
         with progress(None, "re-cleaning", quiet, in_bytes=not scheduler) as bar:
             report = reclean_warcs(
-                paths, settings, step(bar, quiet), scheduler, on_note=notes.append,
+                paths, settings, _counted(seen, step(bar, quiet)), scheduler, on_note=notes.append,
                 on_read=lambda read, total: bar.update(bar.task_ids[0], completed=read, total=total),
             )  # fmt: skip
     _summary("re-cleaned", report)
@@ -149,6 +154,14 @@ def reclean(
         for note in notes:
             err.print(one_line(note), markup=False)
     raise typer.Exit(1 if report.failed else 0)
+
+
+def _counted(seen: list[Outcome], on_step: Callable[[Outcome], None]) -> Callable[[Outcome], None]:
+    def counted(outcome: Outcome) -> None:
+        seen.append(outcome)
+        on_step(outcome)
+
+    return counted
 
 
 def _summary(verb: str, report: RunReport, *, changes: bool = True) -> None:
@@ -187,7 +200,7 @@ def parse(
 ) -> None:
     """Extract the article(s) from a saved page, as text or JSON. Writes nothing."""
     failed = 0
-    with errors():
+    with stoppable(lambda: "parse writes nothing; the pages printed so far are whole"):
         settings = load_settings(config)
         when = captured.replace(tzinfo=captured.tzinfo or UTC) if captured else None
         for item in parse_path(path, check_http(url) if url else None, when, settings.max_body_bytes):

@@ -12,7 +12,7 @@ import typer
 
 from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive
-from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, err, errors, out, with_connect_to
+from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, err, errors, out, stoppable, with_connect_to
 from scraper.config import load_settings, parse_since
 from scraper.errors import SnapshotError, UsageError
 from scraper.sites import GENERIC, Site, by_name, site_for
@@ -49,7 +49,7 @@ def check(
     with independent copies, repeated lines, markup new to the adapter inside the body, silence against its
     usual pace; a verdict (ok, degraded, broken, or no data: never an article archived). Exits 1 unless
     every site is ok: "no data", a fresh archive's, is no all-clear."""
-    with errors():
+    with stoppable(lambda: "the check was not finished and not stored; nothing was changed"):
         settings = load_settings(config, out=out_dir)
         now = datetime.now(UTC)
         start = parse_since(since, now) if since else None

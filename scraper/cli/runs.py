@@ -25,6 +25,7 @@ from scraper.cli.common import (
     out,
     progress,
     stop_on_signals,
+    stoppable,
     with_connect_to,
 )
 from scraper.config import Settings, load_settings, parse_duration
@@ -166,7 +167,7 @@ def _write_report(path: Path, result: RunResult) -> None:
 
 def status(out_dir: OutOpt = None, config: ConfigOpt = None) -> None:
     """Per site: articles held, last run, last success, failures pending."""
-    with errors():
+    with stoppable(lambda: "status not shown in full; nothing was changed"):
         settings = load_settings(config, out=out_dir)
         archive = Archive.at(settings.out)
         if not archive.root.exists():
@@ -194,7 +195,7 @@ def failures(
     config: ConfigOpt = None,
 ) -> None:
     """Articles that failed and have no text: URL, site, attempts, last reason, next try (or given up)."""
-    with errors():
+    with stoppable(lambda: "the list is not complete; nothing was changed"):
         settings = load_settings(config, out=out_dir, sites=site or None)
         archive = Archive.at(settings.out)
         if not archive.has_catalog():

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from scraper.archive.verify import verify as check
-from scraper.cli.common import QuietOpt, err, errors, out
+from scraper.cli.common import QuietOpt, err, out, stoppable
 
 
 def register(app: typer.Typer) -> None:
@@ -21,7 +21,7 @@ def verify(
 ) -> None:
     """Check every byte and digest of the WARC files, and that every text's JSON and catalog entry
     points at its record; problems one a line, exit 1."""
-    with errors():
+    with stoppable(lambda: "verification cut short: the problems printed so far stand; nothing was changed"):
         summary = check(path, lambda line: out.print(line, markup=False))
     if not quiet or summary.problems:
         err.print(
