@@ -165,7 +165,9 @@ class _SiteRun(Discovering):
         why = self.polite.forbidden(url)
         if why is None:
             return False
-        if why.startswith("robots.txt unreachable"):
+        if why.startswith("robots.txt unreachable") and self.shared.budget.spent():
+            self._halted = True  # a stop or the budget cut robots.txt short: no fault of the site's
+        elif why.startswith("robots.txt unreachable"):
             self.report.fail(url, why)
         else:
             self.report.skipped_robots += 1
