@@ -1,4 +1,5 @@
-"""The catalog of scheduled runs: what was seen, fetched, archived and extracted. The only sqlite3 user.
+"""The catalog of scheduled runs: what was seen, fetched, archived and extracted. With
+``scraper.archive.catalog_file`` (which opens, makes, upgrades or refuses the file), the only sqlite3 user.
 
 Each public method that writes is one committed transaction; ``transaction()`` groups several into one.
 WAL lets ``scraper status`` read while a run writes; ``synchronous=FULL`` makes a commit durable before
@@ -11,38 +12,32 @@ then ``record_article`` (text written: done) or ``record_failure`` (retried with
 ``max_attempts``). A row left between the two, by a crash or a time budget, is due again next run.
 
 Opened read-only (the reading commands), nothing is written, migrated or created: a catalog of an older
-schema is refused, not upgraded. Whatever is at the path and is no catalog is refused, never replaced:
-a folder, an empty file, a file that is not SQLite, a symlink that leads out of the archive.
+schema is refused, not upgraded. Whatever is at the path and is no catalog is refused, never replaced.
+
+Every value read is checked as it is converted (``scraper.archive.catalog_rows``): a bad one (a
+hand-edited or damaged row) raises a ``CatalogError`` naming the table, row and column, or, when
+the catalog was opened with ``on_bad_row``, is said to it while the row is skipped (a list) or
+taken as unknown (one row asked for: a feed, an article).
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from scraper.archive import catalog_rows as rows_of
+from scraper.archive.catalog_file import open_reader, open_writer
+from scraper.archive.catalog_rows import Cells
 from scraper.archive.catalog_watch import WatchTables
-from scraper.archive.layout import catalog_present, read_only_reason
-from scraper.archive.schema import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    ArticleRow,
-    CaptureRow,
-    FeedRow,
-    at,
-    dt,
-    ts,
-)
+from scraper.archive.schema import ArticleRow, CaptureRow, FeedRow, ts
 from scraper.errors import CatalogError
 
-_BUSY_TIMEOUT_S = 30.0  # another process (a status reader, a second run) may hold the write lock briefly
 _CHUNK = 500  # canonicals per IN (...) query, far below SQLite's variable limit
 _PAGE = 1000  # rows per query while streaming articles(), so no lock is held between pages
 _MAX_DELAY = timedelta(days=30)  # doubling stops here: a long-failing URL is still tried monthly
@@ -52,28 +47,21 @@ _MAX_DELAY = timedelta(days=30)  # doubling stops here: a long-failing URL is st
 _DUE = "gave_up = 0 AND text_path IS NULL AND failures < ? AND (next_retry_at IS NULL OR next_retry_at <= ?)"
 
 
-def migrate(db: sqlite3.Connection, path: Path) -> int:
-    """Bring the open file up to SCHEMA_VERSION inside the caller's transaction; returns the old version."""
-    found = _version(db, path)
-    for version in range(found, SCHEMA_VERSION):
-        for statement in MIGRATIONS[version]:
-            db.execute(statement)
-        db.execute(f"PRAGMA user_version = {version + 1}")  # a pragma takes no bound parameters
-    return found
-
-
 class Catalog(WatchTables):
     """One catalog file; safe to share between threads and to open from several processes at once.
 
     ``read_only``: for the commands that only read, on an archive that may be a read-only mount. A
-    missing catalog is created only by a writer; a reader is told there is none."""
+    missing catalog is created only by a writer; a reader is told there is none. ``on_bad_row``:
+    what to tell of a row with a bad value, which is then skipped; None: it raises CatalogError."""
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False, on_bad_row: Callable[[str], None] | None = None) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self._on_bad_row = on_bad_row
+        self._told: set[str] = set()  # the bad rows told: a row read twice is told once
         self._lock = threading.RLock()  # one connection shared by threads: one transaction at a time
         try:
-            self._db = _open_reader(self.path) if read_only else _open_writer(self.path)
+            self._db = open_reader(self.path) if read_only else open_writer(self.path)
         except OSError as exc:
             raise CatalogError(f"{self.path}: cannot open the catalog: {exc.strerror or exc}") from exc
         except sqlite3.Error as exc:  # "file is not a database" surfaces at the first query, not at connect()
@@ -137,10 +125,11 @@ class Catalog(WatchTables):
         with self.transaction():
             self._give_up(site, max_attempts)
             rows = self._db.execute(
-                f"SELECT canonical, url FROM articles WHERE site = ? AND {_DUE} ORDER BY first_seen, canonical",
+                f"SELECT rowid AS rowid, canonical, url FROM articles WHERE site = ? AND {_DUE}"
+                " ORDER BY first_seen, canonical",
                 (site, max_attempts, ts(now)),
             ).fetchall()
-        return [(row[0], row[1]) for row in rows]
+        return list(self._converted(rows_of.pair, rows))
 
     def record_capture(self, row: CaptureRow) -> None:
         """Mark the article archived: call only after its WARC records are flushed."""
@@ -222,22 +211,21 @@ class Catalog(WatchTables):
 
     def captures(self, canonical: str) -> list[CaptureRow]:
         """Every capture of an article, oldest first."""
+        owner = self.article(canonical)
+        if owner is None:
+            return []
         rows = self._query(
-            """SELECT c.canonical, a.url, a.site, c.fetched_at, c.http_status, NULL, NULL, c.payload_digest,
-            c.warc_file, c.warc_record_id, c.warc_offset FROM captures AS c JOIN articles AS a USING (canonical)
-            WHERE c.canonical = ? ORDER BY c.fetched_at""",
-            (canonical,),
+            "SELECT rowid AS rowid, * FROM captures WHERE canonical = ? ORDER BY fetched_at", (canonical,)
         )
-        return [
-            CaptureRow(**{**dict(zip(_CAPTURE_FIELDS, row, strict=True)), "fetched_at": at(row[3])}) for row in rows
-        ]
+        return list(self._converted(lambda path, row: rows_of.capture(path, row, owner), rows))
 
     def text_owners(self) -> dict[str, str]:
         """Each text the catalog holds (its path without ``.txt``) and the response record it came from."""
         rows = self._query(
-            "SELECT text_path, warc_record_id FROM articles WHERE text_path IS NOT NULL AND warc_record_id IS NOT NULL"
+            "SELECT rowid AS rowid, canonical, text_path, warc_record_id FROM articles"
+            " WHERE text_path IS NOT NULL AND warc_record_id IS NOT NULL"
         )
-        return {str(row[0]).removesuffix(".txt"): str(row[1]) for row in rows}
+        return dict(self._converted(rows_of.owner, rows))
 
     def record_failure(
         self, canonical: str, *, url: str, site: str, reason: str, now: datetime, backoff: timedelta,
@@ -254,21 +242,23 @@ class Catalog(WatchTables):
                 "INSERT INTO articles (canonical, url, site, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (canonical, url, site, stamp),
             )
-            failures, gave_up = self._db.execute(
-                "UPDATE articles SET failures = failures + 1, last_failure = ? WHERE canonical = ?"
-                " RETURNING failures, gave_up",
-                (reason, canonical),
-            ).fetchall()[0]
-            stop = bool(gave_up) or give_up or (max_attempts is not None and failures >= max_attempts)
+            row = self._db.execute(
+                "SELECT rowid AS rowid, canonical, failures, gave_up FROM articles WHERE canonical = ?", (canonical,)
+            ).fetchall()
+            before, gave_up = next(self._converted(rows_of.tally, row), (0, False))  # a bad count, told: counted afresh
+            failures = before + 1
+            stop = gave_up or give_up or (max_attempts is not None and failures >= max_attempts)
             retry = None if stop else ts(now + _delay(backoff, failures))
             self._db.execute(
-                "UPDATE articles SET next_retry_at = ?, gave_up = ? WHERE canonical = ?", (retry, stop, canonical)
+                "UPDATE articles SET failures = ?, last_failure = ?, next_retry_at = ?, gave_up = ?"
+                " WHERE canonical = ?",
+                (failures, reason, retry, stop, canonical),
             )
-        return int(failures)
+        return failures
 
     def article(self, canonical: str) -> ArticleRow | None:
-        rows = self._query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE canonical = ?", (canonical,))
-        return _article(rows[0]) if rows else None
+        rows = self._query(f"SELECT rowid AS rowid, {_ARTICLE_COLUMNS} FROM articles WHERE canonical = ?", (canonical,))
+        return next(self._converted(rows_of.article, rows), None)
 
     def next_serial(self, site: str, day: date, canonical: str | None = None) -> int:
         """0, 1, 2 ... per site and day, atomically across processes.
@@ -281,28 +271,33 @@ class Catalog(WatchTables):
         with self.transaction():
             if canonical is not None:
                 kept = self._db.execute(
-                    "SELECT serial FROM articles WHERE canonical = ? AND site = ? AND serial_day = ?",
+                    "SELECT rowid AS rowid, canonical, serial FROM articles"
+                    " WHERE canonical = ? AND site = ? AND serial_day = ?",
                     (canonical, site, day.isoformat()),
-                ).fetchone()
-                if kept is not None and kept[0] is not None:
-                    return int(kept[0])
-            serial = self._db.execute(
-                "INSERT INTO serials (site, day, next) VALUES (?, ?, 1)"
-                " ON CONFLICT (site, day) DO UPDATE SET next = next + 1 RETURNING next - 1",
-                (site, day.isoformat()),
-            ).fetchall()[0][0]
+                ).fetchall()
+                # a bad number, once told, is replaced by a new one: the old file name cannot be known
+                if (serial := next(self._converted(rows_of.serial, kept), None)) is not None:
+                    return serial
+            row = self._db.execute(
+                "SELECT rowid AS rowid, site, next FROM serials WHERE site = ? AND day = ?", (site, day.isoformat())
+            ).fetchone()
+            # a bad next number always raises: taken as unknown, it could give a number twice
+            serial = 0 if row is None else int(Cells(self.path, "serials", row)("next"))
+            self._db.execute(
+                "INSERT INTO serials (site, day, next) VALUES (?, ?, ?)"
+                " ON CONFLICT (site, day) DO UPDATE SET next = excluded.next",
+                (site, day.isoformat(), serial + 1),
+            )
             if canonical is not None:
                 self._db.execute(
                     "UPDATE articles SET serial_day = ?, serial = ? WHERE canonical = ?",
                     (day.isoformat(), serial, canonical),
                 )
-        return int(serial)
+        return serial
 
     def feed_state(self, url: str) -> FeedRow | None:
-        rows = self._query(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?", (url,))
-        if not rows:
-            return None
-        return FeedRow(**{**dict(rows[0]), "warc_date": dt(rows[0]["warc_date"])})
+        rows = self._query(f"SELECT rowid AS rowid, {_FEED_COLUMNS} FROM feeds WHERE url = ?", (url,))
+        return next(self._converted(rows_of.feed, rows), None)
 
     def record_feed(self, row: FeedRow) -> None:
         """Remember a feed's last full response (not a revisit: revisits must refer to a full copy)."""
@@ -327,14 +322,28 @@ class Catalog(WatchTables):
         after: tuple[str, str] = ("", "")
         while True:
             rows = self._query(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where} AND (archived_at, canonical) > (?, ?)"
-                " ORDER BY archived_at, canonical LIMIT ?",
+                f"SELECT rowid AS rowid, {_ARTICLE_COLUMNS} FROM articles"
+                f" WHERE {where} AND (archived_at, canonical) > (?, ?) ORDER BY archived_at, canonical LIMIT ?",
                 (*params, *after, _PAGE),
             )
-            yield from (_article(row) for row in rows)
+            yield from self._converted(rows_of.article, rows)
             if len(rows) < _PAGE:
                 return
             after = (rows[-1]["archived_at"], rows[-1]["canonical"])
+
+    def damage(self) -> Iterator[str]:
+        """Why each bad value of every table is bad (for ``scraper verify``), table by table, row by row."""
+        for table in rows_of.COLUMNS:
+            after = 0
+            while True:
+                rows = self._query(
+                    f"SELECT rowid AS rowid, * FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, _PAGE)
+                )
+                for row in rows:
+                    yield from Cells(self.path, table, row).bad()
+                if len(rows) < _PAGE:
+                    break
+                after = rows[-1]["rowid"]
 
     def _give_up(self, site: str, max_attempts: int) -> None:
         self._db.execute(
@@ -361,17 +370,7 @@ _RECORD_CAPTURE = """INSERT INTO articles (canonical, url, site, first_seen, las
         etag = excluded.etag, last_modified = excluded.last_modified, payload_digest = excluded.payload_digest,
         warc_file = excluded.warc_file, warc_record_id = excluded.warc_record_id, warc_offset = excluded.warc_offset,
         archived_at = COALESCE(archived_at, excluded.archived_at)"""
-_CAPTURE_FIELDS = [field.name for field in fields(CaptureRow)]
 _FEED_COLUMNS = ", ".join(field.name for field in fields(FeedRow))
-
-
-def _article(row: sqlite3.Row) -> ArticleRow:
-    values = dict(row)
-    for name in ("first_seen", "last_fetched", "archived_at", "next_retry_at", "extracted_at"):
-        values[name] = dt(values[name])
-    values["gave_up"] = bool(values["gave_up"])
-    values["serial_day"] = date.fromisoformat(values["serial_day"]) if values["serial_day"] else None
-    return ArticleRow(**values)
 
 
 def _json_path(text_path: str) -> str:
@@ -382,127 +381,3 @@ def _delay(backoff: timedelta, failures: int) -> timedelta:
     # in float seconds, so a large exponent cannot overflow timedelta before the cap applies
     seconds = backoff.total_seconds() * 2.0 ** min(failures - 1, 64)
     return timedelta(seconds=min(seconds, _MAX_DELAY.total_seconds()))
-
-
-# --- opening the file -------------------------------------------------------------------------
-
-
-def _open_writer(path: Path) -> sqlite3.Connection:
-    """The catalog to read and write, created on first use, upgraded to this scraper's schema."""
-    present = catalog_present(path)
-    for where in (path.parent, path):
-        if why := read_only_reason(where):
-            raise CatalogError(f"{where}: read-only ({why}): the catalog cannot be written")
-    if not present:
-        _create(path)
-    else:  # judged read-only first: a writer that refuses on closing would checkpoint a foreign -wal into the file
-        probe = _connect(path, "?mode=ro")
-        try:
-            _version(probe, path)
-        finally:
-            probe.close()
-    db = _connect(path, "")
-    try:
-        _version(db, path)  # before the first write: a file of a newer scraper or of another program stays as it is
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = FULL")  # under WAL, NORMAL could lose the last commits
-        _migrated(db, path)
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
-def _open_reader(path: Path) -> sqlite3.Connection:
-    """The catalog read-only (``mode=ro``). Under WAL even a reader needs the ``-shm`` file beside the
-    catalog; where it cannot be made (a read-only mount, another user's archive) the file is read as
-    ``immutable``, which ignores any ``-wal``: only when no ``-wal`` holds commits the file lacks."""
-    if not catalog_present(path):
-        raise CatalogError(f"{path}: no catalog: no scheduled run has written to this archive")
-    try:
-        db = _connect(path, "?mode=ro")
-    except sqlite3.OperationalError as exc:
-        if read_only_reason(path.parent) is None:
-            raise
-        wal = path.with_name(path.name + "-wal")
-        if wal.exists() and wal.stat().st_size > 0:
-            raise CatalogError(
-                f"{path}: read-only, and {wal.name} beside it holds changes the catalog file lacks, which SQLite "
-                f"cannot read here ({exc}): open the archive once where it can be written, or copy it"
-            ) from exc
-        db = _connect(path, "?immutable=1")
-    try:
-        if (found := _version(db, path)) < SCHEMA_VERSION:
-            raise CatalogError(
-                f"{path}: schema version {found} is older than this scraper's {SCHEMA_VERSION}, and this command "
-                "only reads: a command that writes (scraper run) upgrades it"
-            )
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
-def _connect(path: Path, query: str) -> sqlite3.Connection:
-    """A connection that has read the file's schema: SQLite opens lazily, so errors show here."""
-    target = f"{Path(os.path.abspath(path)).as_uri()}{query}"
-    db = sqlite3.connect(target, uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
-    try:
-        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
-def _version(db: sqlite3.Connection, path: Path) -> int:
-    found = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if found > SCHEMA_VERSION:
-        raise CatalogError(
-            f"{path}: catalog schema version {found} is newer than this scraper's {SCHEMA_VERSION}: upgrade"
-        )
-    if found == 0 and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-        raise CatalogError(f"{path}: an SQLite database with tables of its own and no schema version: not a catalog")
-    return found
-
-
-def _migrated(db: sqlite3.Connection, path: Path) -> None:
-    db.execute("BEGIN IMMEDIATE")  # two first runs at once: one migrates, the other then finds it done
-    try:
-        migrate(db, path)
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-
-
-def _create(path: Path) -> None:
-    """A new catalog, made under a temporary name and linked into place whole: a run killed while
-    making it leaves no empty or half-made catalog, which every command would then refuse."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
-    try:
-        db = _connect(temp, "")
-        try:
-            db.execute("PRAGMA journal_mode = WAL")
-            _migrated(db, path)
-        finally:
-            db.close()  # the last connection: its -wal is checkpointed into the file and removed
-        try:
-            os.link(temp, path)  # never over a catalog another process made meanwhile: that one is used
-        except FileExistsError:
-            pass
-        except OSError:  # a file system without hard links
-            if not os.path.lexists(path):
-                os.replace(temp, path)
-        _sync_folder(path.parent)
-    finally:
-        temp.unlink(missing_ok=True)
-
-
-def _sync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

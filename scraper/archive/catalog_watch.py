@@ -5,24 +5,46 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from scraper.archive.schema import CheckRow, FailureRow, QualityRow, SiteStatus, at, dt, ts
+from scraper.archive import catalog_rows as rows_of
+from scraper.archive.catalog_rows import Cells, Row, good
+from scraper.archive.schema import CheckRow, FailureRow, QualityRow, SiteStatus, ts
+from scraper.errors import CatalogError
 
 _QUALITY_COLUMNS = ", ".join(field.name for field in fields(QualityRow))
+_COUNTED = ("site", "text_path", "failures", "gave_up")  # the article columns status() counts by
+_T = TypeVar("_T")
 
 
 class WatchTables:
     if TYPE_CHECKING:  # provided by Catalog
         _db: Any
+        path: Path
+        _on_bad_row: Callable[[str], None] | None
+        _told: set[str]
 
         def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]: ...
 
         def transaction(self) -> AbstractContextManager[None]: ...
+
+    def _converted(self, convert: Callable[[Path, Row], _T], rows: Iterable[Row]) -> Iterator[_T]:
+        """Each row converted (``scraper.archive.catalog_rows``); a bad one raises its CatalogError,
+        or, when the catalog was opened with ``on_bad_row``, is told to it (once) and skipped."""
+        for row in rows:
+            try:
+                yield convert(self.path, row)
+            except CatalogError as exc:
+                if self._on_bad_row is None:
+                    raise
+                if str(exc) not in self._told:
+                    self._told.add(str(exc))
+                    self._on_bad_row(str(exc))
 
     def start_run(self, now: datetime) -> int:
         with self.transaction():
@@ -48,36 +70,48 @@ class WatchTables:
                     )
 
     def status(self) -> list[SiteStatus]:
-        """Per site, sorted by name: texts held, last run, last success, failures pending, given up."""
-        rows = self._query(
-            """SELECT site, COALESCE(held, 0), last_run_at, last_success_at, COALESCE(pending, 0),
-                COALESCE(gave_up, 0)
-            FROM (SELECT site FROM articles UNION SELECT site FROM site_runs)
-            LEFT JOIN (SELECT site, COUNT(text_path) AS held, SUM(gave_up) AS gave_up,
-                SUM(text_path IS NULL AND gave_up = 0 AND failures > 0) AS pending FROM articles GROUP BY site)
-                USING (site)
-            LEFT JOIN site_runs USING (site) ORDER BY site"""
+        """Per site, sorted by name: texts held, last run, last success, failures pending, given up.
+        A bad value in what is counted counts in no figure, and is told (or raises)."""
+        ok = good("articles", _COUNTED)
+        counts = self._query(  # one pass; the bad rows are read again only when there are any
+            f"""SELECT site, SUM(typeof(text_path) = 'text'),
+                SUM(text_path IS NULL AND gave_up = 0 AND typeof(failures) = 'integer' AND failures > 0),
+                SUM(typeof(gave_up) = 'integer' AND gave_up = 1), SUM(NOT ({ok})) FROM articles GROUP BY site"""
         )
-        return [SiteStatus(row[0], row[1], dt(row[2]), dt(row[3]), row[4], row[5]) for row in rows]
+        if any(row[4] for row in counts):
+            bad = self._query(f"SELECT rowid AS rowid, * FROM articles WHERE NOT ({ok})")
+            list(self._converted(lambda path, row: [Cells(path, "articles", row)(c) for c in _COUNTED], bad))  # told
+        figures = {row[0]: (row[1], row[2], row[3]) for row in counts if isinstance(row[0], str)}
+        runs = {
+            run[0]: run[1:]
+            for run in self._converted(_site_run, self._query("SELECT rowid AS rowid, * FROM site_runs"))
+        }
+        found = []
+        for site in sorted(figures.keys() | runs.keys()):
+            held, pending, gave_up = figures.get(site, (0, 0, 0))
+            last_run, last_success = runs.get(site, (None, None))
+            found.append(SiteStatus(site, held, last_run, last_success, pending, gave_up))
+        return found
 
     def failures(self, sites: Iterable[str] = ()) -> list[FailureRow]:
         """Articles that failed and have no text, pending ones first (by next try), then those given up."""
         chosen = list(sites)
         where = f"AND site IN ({', '.join('?' * len(chosen))})" if chosen else ""
         rows = self._query(
-            f"""SELECT url, site, failures, COALESCE(last_failure, ''), next_retry_at, gave_up FROM articles
-            WHERE failures > 0 AND text_path IS NULL {where}
+            f"""SELECT rowid AS rowid, canonical, url, site, failures, last_failure, next_retry_at, gave_up
+            FROM articles WHERE failures > 0 AND text_path IS NULL {where}
             ORDER BY gave_up, next_retry_at IS NOT NULL, next_retry_at, site, url""",
             tuple(chosen),
         )
-        return [FailureRow(row[0], row[1], row[2], row[3], dt(row[4]), bool(row[5])) for row in rows]
+        return list(self._converted(rows_of.failure, rows))
 
     def quality_rows(self, site: str, since: datetime) -> dict[str, QualityRow]:
         """The site's measured articles archived at or after ``since``, by canonical URL."""
         rows = self._query(
-            f"SELECT {_QUALITY_COLUMNS} FROM quality_articles WHERE site = ? AND archived_at >= ?", (site, ts(since))
+            f"SELECT rowid AS rowid, {_QUALITY_COLUMNS} FROM quality_articles WHERE site = ? AND archived_at >= ?",
+            (site, ts(since)),
         )
-        return {row["canonical"]: _quality(row) for row in rows}
+        return {row.canonical: row for row in self._converted(rows_of.quality, rows)}
 
     def record_quality(self, rows: Iterable[QualityRow]) -> None:
         """Store (or replace) the measurements of articles, all in one transaction."""
@@ -104,10 +138,10 @@ class WatchTables:
     def last_checks(self) -> list[CheckRow]:
         """The latest check of each site, sorted by site."""
         rows = self._query(
-            """SELECT site, checked_at, since, verdict, report FROM quality_checks AS q
+            """SELECT rowid AS rowid, site, checked_at, since, verdict, report FROM quality_checks AS q
             WHERE checked_at = (SELECT MAX(checked_at) FROM quality_checks WHERE site = q.site) ORDER BY site"""
         )
-        return [CheckRow(row[0], at(row[1]), at(row[2]), row[3], json.loads(row[4])) for row in rows]
+        return list(self._converted(rows_of.check, rows))
 
     # --- read-only: when a site's articles came, for the quality watch's silence rule -----------
     # (an article counts once its text is written: a capture whose extraction failed is no article)
@@ -115,27 +149,31 @@ class WatchTables:
     def last_archived(self, site: str, before: datetime) -> datetime | None:
         """The first capture of the site's latest article archived before ``before``; None: none was."""
         rows = self._query(
-            "SELECT MAX(archived_at) FROM articles WHERE site = ? AND archived_at < ? AND text_path IS NOT NULL",
+            "SELECT rowid AS rowid, canonical, archived_at FROM articles WHERE site = ? AND archived_at < ?"
+            f" AND text_path IS NOT NULL AND {good('articles', ['archived_at'])} ORDER BY archived_at DESC LIMIT 1",
             (site, ts(before)),
         )
-        return dt(rows[0][0])
+        return next(self._converted(_archived, rows), None)
 
     def archived_times(self, site: str, start: datetime, end: datetime) -> list[datetime]:
         """The first captures of the site's articles archived from ``start`` to ``end`` (both inclusive),
         oldest first: one column only, so two weeks of a busy site stay cheap."""
         rows = self._query(
-            "SELECT archived_at FROM articles WHERE site = ? AND archived_at >= ? AND archived_at <= ?"
-            " AND text_path IS NOT NULL ORDER BY archived_at",
+            "SELECT rowid AS rowid, canonical, archived_at FROM articles WHERE site = ? AND archived_at >= ?"
+            " AND archived_at <= ? AND text_path IS NOT NULL ORDER BY archived_at",
             (site, ts(start), ts(end)),
         )
-        return [at(row[0]) for row in rows]
+        return list(self._converted(_archived, rows))
 
 
-def _quality(row: Mapping[str, Any]) -> QualityRow:
-    values = dict(row)
-    values["archived_at"] = dt(values["archived_at"])
-    values["fallback"] = bool(values["fallback"])
-    return QualityRow(**values)
+def _archived(path: Path, row: Row) -> datetime:
+    moment: datetime = Cells(path, "articles", row)("archived_at")
+    return moment
+
+
+def _site_run(path: Path, row: Row) -> tuple[str, datetime, datetime | None]:
+    cells = Cells(path, "site_runs", row)
+    return cells("site"), cells("last_run_at"), cells("last_success_at")
 
 
 def _site_ok(entry: Mapping[str, Any]) -> bool:

@@ -171,7 +171,8 @@ class CheckRow:
     report: dict[str, Any]
 
 
-# Times are stored as fixed-width ISO 8601 UTC text, so that SQL compares and sorts them as times.
+# Times are stored as fixed-width ISO 8601 UTC text, so that SQL compares and sorts them as times
+# (scraper.archive.catalog_rows reads them back, and checks them).
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -179,11 +180,3 @@ def ts(moment: datetime) -> str:
     if moment.utcoffset() is None:
         raise ValueError(f"{moment!r}: the catalog takes timezone-aware datetimes only")
     return moment.astimezone(UTC).strftime(STAMP)
-
-
-def dt(text: str | None) -> datetime | None:
-    return None if text is None else datetime.strptime(text, STAMP).replace(tzinfo=UTC)
-
-
-def at(text: str) -> datetime:
-    return datetime.strptime(text, STAMP).replace(tzinfo=UTC)

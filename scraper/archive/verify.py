@@ -6,8 +6,9 @@ against its gzip member or the record after it; bytes that hold no whole record,
 and a file of this tool's that does not begin with a warcinfo record are problems. Then every
 text's JSON (under ``text/``) must name a WARC file inside the archive and, at its offset, the
 response record with its ID and its payload digest; the text's SHA-256 must be the one the JSON
-holds. A catalog must be an SQLite file, and every archived article in it must point at such a
-record, and a finished one at its text and JSON.
+holds. A catalog must be an SQLite file with every table and column this scraper needs, every
+value in it must be what its column holds (no text in a count, no 'yesterday' for a time), and
+every archived article in it must point at such a record, and a finished one at its text and JSON.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive, catalog_present
+from scraper.archive.schema import ArticleRow
 from scraper.capture.warc import ReadProblem, check_records, is_warc, record_at, warcs_under
 from scraper.errors import ArchiveError, CatalogError, UsageError
 
@@ -158,16 +160,18 @@ def _check_catalog(root: Path, summary: Summary, problem: OnProblem) -> None:
         return
     if not present:
         return
-    try:
-        with Catalog(where, read_only=True) as catalog:
+    try:  # damage() tells each bad value; articles() then skips the rows that hold one
+        with Catalog(where, read_only=True, on_bad_row=lambda _: None) as catalog:
+            for line in catalog.damage():
+                problem(line)
             for row in catalog.articles():
                 summary.catalog_entries += 1
                 _check_row(root, row, problem, where)
     except CatalogError as exc:
-        problem(f"{where}: {exc}")
+        problem(str(exc))  # it names the file
 
 
-def _check_row(root: Path, row: Any, problem: OnProblem, where: Path) -> None:
+def _check_row(root: Path, row: ArticleRow, problem: OnProblem, where: Path) -> None:
     said = f"{where}: {row.canonical}"
     why = _check_pointer(root, row.warc_file or "", row.warc_offset, row.warc_record_id or "", row.payload_digest)
     if why:
