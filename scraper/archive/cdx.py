@@ -6,7 +6,10 @@ digest, length, offset, filename), the format pywb and other replay tools read. 
 the WARC's own name, so the index stays valid wherever the folder is moved. An index is rewritten
 atomically, and only when its WARC changed after it was indexed (a file a later run continued is
 indexed again, whole). A WARC that does not end with a whole record (a torn tail) is not indexed:
-its problem names the offset where the torn record starts.
+its problem names the offset where the torn record starts. A record damaged in the middle of a WARC
+(a digest that fails, a gzip member that does not inflate: what ``verify`` finds) is left out of
+the index, so that replay never serves it, and named by its offset; the whole records around it
+are indexed.
 """
 
 from __future__ import annotations
@@ -18,13 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scraper.archive.layout import open_marker, read_only_reason
-from scraper.capture.warc import torn_tail
+from scraper.capture.warc import ReadProblem, torn_tail
+from scraper.capture.warc.checker import walk
+from scraper.capture.warc.records import Bounded
 from scraper.errors import ArchiveError, UsageError
 
 INDEX_SUFFIX = ".cdxj"
 # what a replay tool can serve. Named here rather than left to cdxj-indexer's default list, which
 # the wacz package extends (with warcinfo) when it is imported into the same process.
 _RECORDS = "response,revisit,resource"
+_LISTED = 10  # offsets of damaged records named in a problem
+_SAID_MAX = 200  # characters of cdxj-indexer's message kept in a problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,35 +79,83 @@ def is_current(warc: Path) -> bool:
 
 
 def index_warc(path: Path) -> Path:
-    """Write (or rewrite) the CDXJ index of one WARC file beside it; returns the index's path."""
+    """Write (or rewrite) the CDXJ index of one WARC file beside it; returns the index's path. A
+    record that is damaged (a digest that fails, a gzip member that does not inflate, bytes that
+    hold no record) is left out, and then, the index of the rest written, an ArchiveError says so."""
+    written = _write_index(path)
+    if written.left_out:
+        raise ArchiveError(written.left_out)
+    return written.index
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    index: Path
+    left_out: str | None  # the damaged records not indexed, said in one line
+
+
+def _write_index(path: Path) -> _Written:
     if not path.is_file():
         raise UsageError(f"{path}: no such WARC file")
     if why := read_only_reason(path.parent):
         raise ArchiveError(f"{path.parent}: read-only ({why}): the index of {path.name} cannot be written beside it")
     index = index_path(path)
     temp = index.with_name(f".{index.name}.{os.getpid()}.tmp")
-    # cdxj-indexer reads a cut record without a word, and would list it with the length left
     try:
-        torn = torn_tail(path)
+        # cdxj-indexer reads a cut record without a word, and would list it with the length left
+        if (torn := torn_tail(path)) is not None:
+            raise ArchiveError(f"{path}: not indexed: {torn.reason}")
+        seen = path.stat()
+        whole, damaged = _whole_records(path)
+        with open(path, "rb") as fh:
+            _index_stretches(temp, [Bounded(fh.fileno(), start, stop) for start, stop in whole], path)
+        # the index carries the modification time of the WARC it describes: a WARC written to after
+        # this moment (or copied in with a later time) is newer, and is indexed again. One that left
+        # damaged records out is never current: each time it is indexed, that is said again
+        os.utime(temp, ns=(seen.st_atime_ns, seen.st_mtime_ns - bool(damaged)))
+        os.replace(temp, index)
     except OSError as exc:
+        temp.unlink(missing_ok=True)
         raise ArchiveError(f"{path}: cannot index: {exc.strerror or exc}") from exc
-    if torn is not None:
-        raise ArchiveError(f"{path}: not indexed: {torn.reason}")
+    return _Written(index, _said(path, damaged) if damaged else None)
+
+
+def _whole_records(path: Path) -> tuple[list[tuple[int, int]], list[ReadProblem]]:
+    """The stretches [start, stop) of whole records whose digests hold, and what is wrong with the
+    rest, from ``verify``'s walk through every byte of the file: only those go to a replay tool."""
+    whole: list[tuple[int, int]] = []
+    damaged = []
+    for checked in walk(path):
+        found = checked.found
+        if isinstance(found, ReadProblem) or found.problems:
+            reason = found.reason if isinstance(found, ReadProblem) else "; ".join(found.problems)
+            damaged.append(ReadProblem(str(path), checked.start, reason))
+        elif whole and whole[-1][1] == checked.start:
+            whole[-1] = (whole[-1][0], checked.end)
+        else:
+            whole.append((checked.start, checked.end))
+    return whole, damaged
+
+
+def _said(path: Path, damaged: list[ReadProblem]) -> str:
+    first, more = damaged[0], [str(p.offset) for p in damaged[1:]]
+    said = f"{path}: {len(damaged)} damaged record(s) left out of its index: at offset {first.offset}: {first.reason}"
+    if more:
+        said += f"; and at offset {', '.join(more[:_LISTED])}" + (", ..." if len(more) > _LISTED else "")
+    return said
+
+
+def _index_stretches(temp: Path, stretches: list[Bounded], path: Path) -> None:
     try:
         # imported here, not at the top: it pulls in pyamf and pkg_resources, a third of the start-up
         # of every command, and only indexing needs it
         from cdxj_indexer.main import CDXJIndexer
 
-        seen = path.stat()
-        CDXJIndexer(str(temp), [str(path)], sort=True, records=_RECORDS).process_all()
-        # the index carries the modification time of the WARC it describes: a WARC written to
-        # after this moment (or copied in with a later time) is newer, and is indexed again
-        os.utime(temp, ns=(seen.st_atime_ns, seen.st_mtime_ns))
-        os.replace(temp, index)
-    except Exception as exc:  # cdxj-indexer and warcio raise many kinds on a damaged file
+        CDXJIndexer(str(temp), stretches, sort=True, records=_RECORDS, filename=path.name).process_all()
+    except Exception as exc:  # cdxj-indexer and warcio raise many kinds
         temp.unlink(missing_ok=True)
-        raise ArchiveError(f"{path}: cannot index: {type(exc).__name__}: {exc}") from exc
-    return index
+        said = next(iter(str(exc).splitlines()), "")[:_SAID_MAX]  # warcio quotes the bytes it could not read
+        raise ArchiveError(f"{path}: cannot index: {type(exc).__name__}: {said}") from exc
 
 
 def refuse_read_only(warcs: Iterable[Path]) -> None:
@@ -128,7 +183,8 @@ def _up_to_date(warc: Path, force: bool) -> Indexed:
         except ArchiveError:
             pass  # a damaged index is written again below
     try:
-        return Indexed(warc, index_warc(warc), True, len(read_index(index)))
+        written = _write_index(warc)
+        return Indexed(warc, index, True, len(read_index(index)), problem=written.left_out)
     except ArchiveError as exc:
         return Indexed(warc, index, False, problem=str(exc))
 

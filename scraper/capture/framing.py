@@ -82,6 +82,14 @@ def next_member(fd: int, after: int) -> int | None:
     return next((at for at in _magic(fd, after) if record_size(_head_at(fd, at)) is not None), None)
 
 
+def holds_response(fd: int, offset: int, gzipped: bool) -> bool:
+    """Whether the record at ``offset`` (a gzip member's, or in an uncompressed file) has the WARC
+    header of an HTTP response, as ``spans`` counts them: a damaged one that cannot be read still
+    takes its number, so that the responses after it keep theirs whichever span reads them."""
+    kind = _record_kind(_head_at(fd, offset) if gzipped else os.pread(fd, _HEAD, offset))
+    return kind is not None and kind[1]
+
+
 def _magic(fd: int, after: int) -> Iterator[int]:
     """The offsets past ``after`` where gzip magic bytes are."""
     offset = after + 1

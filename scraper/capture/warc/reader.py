@@ -4,7 +4,9 @@
 A response is yielded only whole: one whose block is shorter than its Content-Length, whose gzip
 member does not inflate to its end, or whose digest fails is a ``ReadProblem`` at its offset
 instead, and so is any other record that is torn or damaged. Bytes after the last whole record
-(a torn tail) are a ``ReadProblem`` too. Reading goes on past a bad record where it can.
+(a torn tail) are a ``ReadProblem`` too. Reading goes on past a bad record, as ``verify`` does:
+past a damaged gzip member (skipped whole, from its start to the next member that starts a
+record), bytes warcio cannot read, or a block that swallowed the records after it.
 Records whose writer cut the body on purpose (``WARC-Truncated``) are yielded, marked.
 
 A body is read as stored and decoded by ``capture.encoding``, the decoder ``fetch`` uses, within
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,14 +27,16 @@ from typing import BinaryIO
 
 from scraper.archive.layout import WARC_SUFFIXES
 from scraper.capture.encoding import decode_body
-from scraper.capture.framing import WHOLE, Span
-from scraper.capture.warc.records import Corrupt, Record, iterate
+from scraper.capture.framing import WHOLE, Member, Span, holds_response, next_member, next_record, swallowed
+from scraper.capture.warc.records import Bounded, Corrupt, Record, iterate
 from scraper.errors import UsageError
 from scraper.models import Capture, RecordRef
 
 TEXT_FIELD = "scraper-text"  # metadata field: where the text of this capture is written
 _FIELDS_MAX = 65536  # of a metadata record's payload, read for its fields
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the date of a response that has none
+_GZIP = b"\x1f\x8b\x08"  # how a gzip WARC file starts
+_NO_INFLATE = "its gzip member does not inflate to its end"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +97,22 @@ def written_as(path: Path) -> str | None:
     name it was written under, which a copy, a link or the file gunzipped does not have."""
     try:
         with open(path, "rb") as fh:
-            records = iterate(fh, {})
-            first = next(records, None)
-            records.close()
-    except (OSError, Corrupt):
+            first = _warcinfo(fh)
+    except OSError:
         return None
-    return first.header("WARC-Filename") if first is not None and first.rec_type == "warcinfo" else None
+    return first.header("WARC-Filename") if first is not None else None
+
+
+def _warcinfo(fh: BinaryIO) -> Record | None:
+    """The file's first record, if it is a warcinfo record (its fields read)."""
+    fh.seek(0)
+    try:
+        records = iterate(fh, {"warcinfo": _FIELDS_MAX})
+        first = next(records, None)
+        records.close()
+    except Corrupt:
+        return None
+    return first if first is not None and first.rec_type == "warcinfo" else None
 
 
 def read_responses(path: Path, relative_name: str, max_body: int, span: Span = WHOLE) -> Iterator[Stored | ReadProblem]:
@@ -109,85 +124,145 @@ def read_responses(path: Path, relative_name: str, max_body: int, span: Span = W
         yield ReadProblem(str(path), span.start, exc.strerror or str(exc))
         return
     with fh:
-        stop = os.fstat(fh.fileno()).st_size if span.stop is None else span.stop
-        fh.seek(span.start)
-        yield from _iterate(_Bounded(fh, span.start, stop), path, relative_name, max_body, span)
+        yield from _Reading(fh, path, relative_name, max_body, span).items()
 
 
-class _Bounded:
-    """A file read from ``start`` up to ``stop`` only: warcio takes the span's end for the end of
-    the file, and its offsets stay those of the file (it asks ``tell`` where it began)."""
-
-    def __init__(self, fh: BinaryIO, start: int, stop: int) -> None:
-        self._fh, self._pos, self.stop = fh, start, stop
-
-    def tell(self) -> int:
-        return self._pos
-
-    def read(self, size: int = -1) -> bytes:
-        left = max(self.stop - self._pos, 0)
-        data = self._fh.read(left if size < 0 else min(size, left))
-        self._pos += len(data)
-        return data
+_Items = Generator[Stored | ReadProblem, None, int | None]  # returns where reading goes on, if elsewhere
 
 
-def _iterate(fh: _Bounded, path: Path, relative_name: str, max_body: int, span: Span) -> Iterator[Stored | ReadProblem]:
-    held: Stored | None = None  # a response waits for the metadata record that says where its text goes
-    ours = False  # the file describes its responses in metadata records (this tool's): one missing is a loss
-    ordinal = span.first  # every HTTP response counts, a damaged one too, as ``spans`` counts them
-    end = span.start  # where the whole records read so far end
-    try:
+class _Reading:
+    """One file or span read, stretch by stretch: warcio reads from where the last stretch ended
+    up to a damaged record; what the records said carries across. A damaged gzip member is skipped
+    whole whatever warcio made of it, a response read from it too: what warcio makes of one
+    depends on the bytes after it, and a span that ends there must read as the whole file does."""
+
+    def __init__(self, fh: BinaryIO, path: Path, relative_name: str, max_body: int, span: Span) -> None:
+        self._fd, self._path, self._name, self._max_body = fh.fileno(), path, relative_name, max_body
+        self._size = os.fstat(self._fd).st_size
+        self._stop = self._size if span.stop is None else span.stop
+        self._gzipped = os.pread(self._fd, len(_GZIP), 0) == _GZIP
         # a byte past max_body tells a body over it from one just as long
-        for record in iterate(fh, {"response": max_body + 1, "metadata": _FIELDS_MAX, "warcinfo": _FIELDS_MAX}):
-            end = record.end
-            response = record.rec_type == "response" and record.http is not None
-            if problem := _problem(record):
-                if ours:  # the damaged record may be the held response's metadata record
-                    yield from _unsaid(path, held, "a record after it is damaged")
-                    held = None
-                yield ReadProblem(str(path), record.offset, problem)
-            elif record.rec_type == "warcinfo":
-                ours = ours or _by_us(_parse_fields(record.body))
-            elif response:
-                yield from _settled(path, held, ours)
-                held = _stored(record, relative_name, ordinal, max_body)
-            elif record.rec_type == "metadata" and held is not None and _concurrent(record, held):
-                fields = _parse_fields(record.body)
-                ours = ours or _by_us(fields)
-                yield replace(held, text_stem=fields.get(TEXT_FIELD), described=_by_us(fields))
-                held = None
-            ordinal += response
-    except Corrupt as exc:
-        if ours:  # the unreadable record may be the held response's metadata record
-            yield from _unsaid(path, held, "the records after it are corrupt")
-        elif held is not None:
-            yield held
-        rest = "rest of file skipped" if span.stop is None else f"skipped up to offset {span.stop}"
-        yield ReadProblem(str(path), end, f"corrupt record, {rest}: {exc}")
-        return
-    if end < fh.stop:
-        yield from _unsaid(path, held, "the records after it are torn")
-        where = "file" if span.stop is None else "span"
-        yield ReadProblem(str(path), end, f"torn record at the end of the {where} ({fh.stop - end} bytes) skipped")
-    else:
-        yield from _settled(path, held, ours)
+        self._bodies = {"response": max_body + 1, "metadata": _FIELDS_MAX, "warcinfo": _FIELDS_MAX}
+        self._held: Stored | None = None  # a response waits for the metadata record that says where its text goes
+        # the file describes its responses in metadata records (this tool's): one missing is a loss. A
+        # span after the start knows it from the file's warcinfo record, as reading from the start would
+        first = _warcinfo(fh) if span.start > 0 else None
+        self._ours = first is not None and _by_us(_parse_fields(first.body))
+        self._ordinal = span.first  # every HTTP response counts, a damaged one too, as ``spans`` counts them
+        self._end = self._last = span.start  # where the records read so far end; where the last one starts
+
+    def items(self) -> Iterator[Stored | ReadProblem]:
+        at: int | None = self._end
+        while at is not None and at < self._stop:
+            at = yield from self._stretch(Bounded(self._fd, at, self._stop))
+        if self._end < self._stop:
+            yield from self._lose("the records after it are torn")
+            where = "file" if self._stop == self._size else "span"
+            torn = f"torn record at the end of the {where} ({self._stop - self._end} bytes) skipped"
+            yield ReadProblem(str(self._path), self._end, torn)
+        else:
+            yield from _settled(self._held, self._ours)
+
+    def _stretch(self, fh: Bounded) -> _Items:
+        try:
+            for record in iterate(fh, self._bodies):
+                problem = _problem(record)
+                if problem and (damage := self._damaged_member(record.offset)) is not None:
+                    return (yield from self._skip(*damage, "damaged record", _NO_INFLATE))
+                self._end, self._last = record.end, record.offset
+                if (at := (yield from self._take(record, problem))) is not None:
+                    return self._go_on(at)
+        except Corrupt as exc:
+            if (damage := self._damaged_member(self._end)) is not None:
+                return (yield from self._skip(*damage, "damaged record", _NO_INFLATE))
+            at = self._end
+            found = next_member(self._fd, at) if self._gzipped else next_record(self._fd, at, self._size)
+            return (yield from self._skip(at, found, "corrupt record", str(exc)))
+        return None
+
+    def _take(self, record: Record, problem: str | None) -> _Items:
+        """What one record read whole says; where reading goes on, if not after it."""
+        response = record.rec_type == "response" and record.http is not None
+        at = None
+        if problem:
+            if self._ours:  # the damaged record may be the held response's metadata record
+                yield from self._lose("a record after it is damaged")
+            yield ReadProblem(str(self._path), record.offset, problem)
+            # a Content-Length made too large: the records the block swallowed
+            at = None if self._gzipped else swallowed(self._fd, record.offset, record.end)
+        elif record.rec_type == "warcinfo":
+            self._ours = self._ours or _by_us(_parse_fields(record.body))
+        elif response:
+            yield from _settled(self._held, self._ours)
+            self._held = _stored(record, self._name, self._ordinal, self._max_body)
+        elif record.rec_type == "metadata" and self._held is not None and _concurrent(record, self._held):
+            fields = _parse_fields(record.body)
+            self._ours = self._ours or _by_us(fields)
+            yield replace(self._held, text_stem=fields.get(TEXT_FIELD), described=_by_us(fields))
+            self._held = None
+        self._ordinal += response
+        return at
+
+    def _damaged_member(self, at: int) -> tuple[int, int] | None:
+        """(where it starts, where the next record starts) of the gzip member ``at`` is in, if that
+        does not inflate to its end and a record follows it (one that ends the file is left to
+        warcio: a torn tail is said so). ``at`` is in the member of the last record read if no
+        member starts there: warcio read on in that member past its record."""
+        if not self._gzipped:
+            return None
+        start = at if os.pread(self._fd, len(_GZIP), at) == _GZIP else self._last
+        found = next_member(self._fd, start)
+        return (start, found) if found is not None and not _inflates(self._fd, start) else None
+
+    def _skip(self, at: int, found: int | None, what: str, why: str) -> _Items:
+        """The record at ``at`` cannot be read: what follows it up to ``found`` is skipped. If it
+        was read (from a damaged member), it is taken back: counted, never yielded."""
+        if self._held is not None and self._held.ref.offset == at:
+            self._held = None
+        elif at >= self._end:
+            self._ordinal += holds_response(self._fd, at, self._gzipped)
+        if self._ours:  # the unreadable record may be the held response's metadata record
+            yield from self._lose("a record after it is damaged")
+        else:
+            yield from _settled(self._held, False)
+            self._held = None
+        if found is None:
+            skipped = f"the rest of the file ({self._size - at} bytes) skipped"
+        else:
+            skipped = f"{found - at} bytes up to the record at offset {found} skipped"
+        yield ReadProblem(str(self._path), at, f"{what}, {skipped}: {why}")
+        return self._go_on(found)
+
+    def _go_on(self, at: int | None) -> int | None:
+        self._end = self._stop if at is None else min(at, self._stop)
+        return at
+
+    def _lose(self, why: str) -> Iterator[ReadProblem]:
+        """A whole response whose metadata record is lost gives no text rather than one under a
+        name it never had."""
+        if self._held is not None:
+            said = f"response record skipped: {why}, so where its text goes is unknown"
+            yield ReadProblem(str(self._path), self._held.ref.offset, said)
+        self._held = None
 
 
-def _settled(path: Path, held: Stored | None, ours: bool) -> Iterator[Stored]:
+def _inflates(fd: int, offset: int) -> bool:
+    """Whether the gzip member at ``offset`` inflates to its end, its CRC and length checked."""
+    member = Member(fd, offset)
+    try:
+        while member.read(1 << 16):
+            pass
+    except zlib.error:
+        return False
+    return member.end is not None
+
+
+def _settled(held: Stored | None, ours: bool) -> Iterator[Stored]:
     """A response whose metadata record never came (another tool's have none). In this tool's
     files it was never recorded as archived (a run marks a capture only once all its records are
     on disk; a repaired file ends before the lost ones): described, with no text named."""
     if held is not None:
         yield replace(held, described=ours)
-
-
-def _unsaid(path: Path, held: Stored | None, why: str) -> Iterator[ReadProblem]:
-    """A whole response whose metadata record is lost gives no text rather than one under a name
-    it never had."""
-    if held is not None:
-        yield ReadProblem(
-            str(path), held.ref.offset, f"response record skipped: {why}, so where its text goes is unknown"
-        )
 
 
 def _by_us(fields: dict[str, str]) -> bool:

@@ -11,6 +11,7 @@ costs nothing more than reading the record, which warcio does anyway.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import zlib
 from collections.abc import Generator, Mapping
@@ -19,6 +20,7 @@ from io import BytesIO
 from typing import Any, Protocol
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -29,6 +31,7 @@ logging.getLogger("warcio").addHandler(logging.NullHandler())
 logging.getLogger("warcio").propagate = False
 
 Headers = tuple[tuple[str, str], ...]
+_SAID_MAX = 200  # characters of warcio's message kept in a problem
 _CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,8})[ \t]*(?:;[^\r\n]*)?\r\n")  # a chunk's size, in hex
 
 # what warcio raises on torn or corrupt input, beyond its own ArchiveLoadFailed
@@ -53,6 +56,37 @@ class Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
     def tell(self) -> int: ...
+
+
+class Bounded:
+    """Bytes [start, stop) of an open file, read as a file of their own: warcio (and cdxj-indexer,
+    which takes an object with ``read`` for a file) takes ``stop`` for the end of the file, and the
+    offsets it gives stay those of the file (it asks ``tell`` where it began)."""
+
+    def __init__(self, fd: int, start: int, stop: int) -> None:
+        self._fd, self._pos, self.stop = fd, start, stop
+
+    def tell(self) -> int:
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        left = max(self.stop - self._pos, 0)
+        data = os.pread(self._fd, left if size < 0 else min(size, left), self._pos)
+        self._pos += len(data)
+        return data
+
+
+class _QuietReader(DecompressingBufferedReader):  # type: ignore[misc]  # warcio has no types
+    """warcio's reader, but a gzip member whose data goes wrong part way ends there without a line
+    on stderr from warcio: the reader of the record says what is wrong with it, at its offset."""
+
+    def _decompress(self, data: bytes) -> bytes:
+        if self.decompressor is None or not data or not self.num_block_read:
+            return bytes(super()._decompress(data))  # a member's first read: warcio tries it as no gzip
+        try:
+            return bytes(self.decompressor.decompress(data))
+        except zlib.error:
+            return b""  # as warcio does, after its line on stderr
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +186,10 @@ def iterate(fh: Readable, bodies: Mapping[str, int]) -> Generator[Record, None, 
     # check_digests=True records digest failures on the record instead of raising, so one bad
     # record is reported and the records after it are still read
     records = ArchiveIterator(fh, check_digests=True)
+    # warcio writes the line it finds after a block that its Content-Length ended early to stderr,
+    # archive data and all; the record's digest says what is wrong with it instead
+    records.INC_RECORD = ""
+    records.reader.__class__ = _QuietReader  # nothing is read yet: the reader it made, quiet
     try:
         for record in records:
             wanted = bodies.get(record.rec_type or "", 0)
@@ -160,7 +198,15 @@ def iterate(fh: Readable, bodies: Mapping[str, int]) -> Generator[Record, None, 
             records.read_to_end(record)
             yield _record(records, record, body)
     except _RAISED as exc:
-        raise Corrupt(str(exc) or type(exc).__name__) from exc
+        raise Corrupt(_said(exc)) from exc
+
+
+def _said(exc: BaseException) -> str:
+    """warcio's words on what it cannot read, as one short line: it quotes the line it could not
+    parse (compressed bytes, of any length), and some of its messages run over several lines."""
+    said = str(exc).split(", first line:")[0]
+    line = next((part.strip() for part in said.splitlines() if part.strip()), "")
+    return line[:_SAID_MAX] or type(exc).__name__
 
 
 def _payload(record: Any, limit: int) -> bytes:
