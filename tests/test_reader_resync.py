@@ -203,7 +203,7 @@ def test_index_leaves_a_damaged_member_out(cli: Cli, damaged: Damaged) -> None:
     for _ in range(2):  # an index that leaves a record out is never current: it is said each time
         done = cli("index", str(path))
         assert done.exit_code == 1
-        failed = [line for line in done.output.splitlines() if line.startswith("failed:")]
+        failed = [line for line in done.output.splitlines() if line.startswith("indexed without damaged records:")]
         assert len(failed) == 1 and f"at offset {offsets[SECOND]}: damaged record" in failed[0], done.output
         assert not CONTROL.search(done.output) and "\\x" not in done.output  # no bytes of the file, raw or escaped
         assert sorted(e.offset for e in read_index(index_path(path))) == [offsets[1], offsets[7]]

@@ -117,6 +117,9 @@ def _write_index(path: Path) -> _Written:
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise ArchiveError(f"{path}: cannot index: {exc.strerror or exc}") from exc
+    except BaseException:  # a stop (Ctrl-C, SIGTERM) or a damaged file: no temporary file left behind
+        temp.unlink(missing_ok=True)
+        raise
     return _Written(index, _said(path, damaged) if damaged else None)
 
 

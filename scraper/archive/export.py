@@ -67,7 +67,8 @@ def export(
     if not archive.has_catalog():
         raise UsageError(f"{archive.catalog}: no catalog: export reads the articles scheduled runs recorded")
     tally = tally or Tally()
-    with Catalog(archive.catalog, read_only=True) as catalog:
+    # a row with a bad value is left out and said as a problem: never exported as it stands
+    with Catalog(archive.catalog, read_only=True, on_bad_row=tally.problems.append) as catalog:
         rows = article_rows(root, catalog.articles(sites or None, since), tally)
         if output is None:
             _write(fmt, rows, stdout)

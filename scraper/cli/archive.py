@@ -54,10 +54,12 @@ def index(
             reached += 1
             if done.problem and not done.skipped:
                 failed += 1
-                err.print(f"failed: {done.problem}", markup=False)
+                # an index written without the damaged records still serves the others
+                said = "indexed without damaged records" if done.written else "failed"
+                err.print(one_line(f"{said}: {done.problem}"), markup=False)
             elif done.skipped:
                 if not quiet:  # indexed by a later call, once the run writing it has closed it
-                    err.print(f"skipped: {done.warc}: {done.problem}", markup=False)
+                    err.print(one_line(f"skipped: {done.warc}: {done.problem}"), markup=False)
             elif done.written:
                 written += 1
                 if not quiet:

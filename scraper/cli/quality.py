@@ -12,7 +12,7 @@ import typer
 
 from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive
-from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, err, errors, out, stoppable, with_connect_to
+from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, err, errors, one_line, out, stoppable, with_connect_to
 from scraper.config import load_settings, parse_since
 from scraper.errors import SnapshotError, UsageError
 from scraper.sites import GENERIC, Site, by_name, site_for
@@ -49,6 +49,7 @@ def check(
     with independent copies, repeated lines, markup new to the adapter inside the body, silence against its
     usual pace; a verdict (ok, degraded, broken, or no data: never an article archived). Exits 1 unless
     every site is ok: "no data", a fresh archive's, is no all-clear."""
+    bad: list[str] = []  # catalog rows with a value of the wrong kind: left out of the check, said, exit 1
     with stoppable(lambda: "the check was not finished and not stored; nothing was changed"):
         settings = load_settings(config, out=out_dir)
         now = datetime.now(UTC)
@@ -60,7 +61,7 @@ def check(
         if not archive.has_catalog():
             raise UsageError(f"{settings.out}: no catalog here: no scheduled run has written to it")
         # on a read-only archive (a mounted backup) the check is made all the same, and not stored
-        with Catalog(archive.catalog, read_only=archive.read_only() is not None) as catalog:
+        with Catalog(archive.catalog, read_only=archive.read_only() is not None, on_bad_row=bad.append) as catalog:
             thresholds = Thresholds(history_days=history_days)
             # absolute paths: the snapshot commands printed work from any folder, as cron mails them
             report = check_run(catalog, settings.out.resolve(), now, since=start, sites=names, thresholds=thresholds,
@@ -71,7 +72,9 @@ def check(
         out.print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), markup=False)
     elif not (quiet and not report.failed):  # --quiet (for cron) prints nothing when every site is ok
         _print(report, quiet)
-    raise typer.Exit(1 if report.failed else 0)
+    for line in bad:
+        err.print(one_line(f"warning: bad catalog row, left out: {line}"), markup=False)
+    raise typer.Exit(1 if report.failed or bad else 0)
 
 
 def _known(name: str) -> Site:

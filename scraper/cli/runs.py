@@ -167,6 +167,7 @@ def _write_report(path: Path, result: RunResult) -> None:
 
 def status(out_dir: OutOpt = None, config: ConfigOpt = None) -> None:
     """Per site: articles held, last run, last success, failures pending."""
+    bad: list[str] = []  # catalog rows with a value of the wrong kind: left out, said, exit 1
     with stoppable(lambda: "status not shown in full; nothing was changed"):
         settings = load_settings(config, out=out_dir)
         archive = Archive.at(settings.out)
@@ -175,7 +176,7 @@ def status(out_dir: OutOpt = None, config: ConfigOpt = None) -> None:
         if not archive.has_catalog():
             out.print(f"no scheduled run has written to {settings.out} yet", markup=False)
             return
-        with Catalog(archive.catalog, read_only=True) as catalog:
+        with Catalog(archive.catalog, read_only=True, on_bad_row=bad.append) as catalog:
             rows = catalog.status()
     out.print(
         f"{'site':10} {'articles':>8} {'pending':>7} {'gave up':>7}  last run          last success", markup=False
@@ -186,6 +187,7 @@ def status(out_dir: OutOpt = None, config: ConfigOpt = None) -> None:
             f"{_when(row.last_run):17} {_when(row.last_success)}",
             markup=False,
         )
+    _left_out(bad)
 
 
 def failures(
@@ -195,12 +197,13 @@ def failures(
     config: ConfigOpt = None,
 ) -> None:
     """Articles that failed and have no text: URL, site, attempts, last reason, next try (or given up)."""
+    bad: list[str] = []
     with stoppable(lambda: "the list is not complete; nothing was changed"):
         settings = load_settings(config, out=out_dir, sites=site or None)
         archive = Archive.at(settings.out)
         if not archive.has_catalog():
             raise UsageError(f"{settings.out}: no catalog: failures are what scheduled runs recorded")
-        with Catalog(archive.catalog, read_only=True) as catalog:
+        with Catalog(archive.catalog, read_only=True, on_bad_row=bad.append) as catalog:
             rows = catalog.failures(settings.sites if site else ())
     for row in rows:
         when = "given up" if row.gave_up else _when(row.next_try) if row.next_try else "next run"
@@ -209,6 +212,15 @@ def failures(
             out.print(json.dumps(fields, ensure_ascii=False), markup=False, soft_wrap=True)
         else:
             out.print(one_line(f"{row.site:8} {row.attempts:>3}  {when:17}  {row.url}  {row.reason}"), markup=False)
+    _left_out(bad)
+
+
+def _left_out(bad: list[str]) -> None:
+    """Catalog rows with a value of the wrong kind were left out of what was printed: each said, exit 1."""
+    for line in bad:
+        err.print(one_line(f"warning: bad catalog row, left out: {line}"), markup=False)
+    if bad:
+        raise typer.Exit(1)
 
 
 def _when(moment: datetime | None) -> str:
