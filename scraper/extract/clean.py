@@ -33,7 +33,7 @@ def clean_lines(text: str, drop_lines: tuple[str, ...], title: str | None = None
     for raw in text.splitlines():
         # the regex only where it can change something: most lines are printable with single spaces
         line = raw.strip() if raw.isprintable() and "  " not in raw else _SPACES.sub(" ", raw).strip()
-        if line and not _ONLY_TAGS.fullmatch(line) and not any(p.search(line) for p in patterns):
+        if line and not ("<" in line and _ONLY_TAGS.fullmatch(line)) and not any(p.search(line) for p in patterns):
             lines.append(line)
     if lines and title and _same(lines[0], title):
         lines.pop(0)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from scraper.extract import page
 from scraper.extract.body import Extracted
 from scraper.extract.clean import parse_date
-from scraper.extract.fields import Structured, structured, time_only, url_date
+from scraper.extract.fields import Field, Sources, time_only, url_date
 from scraper.extract.page import HtmlElement
 from scraper.sites.base import Layout, Site
 
@@ -42,7 +42,7 @@ class Facts:
 
 
 def read_facts(root: HtmlElement, layout: Layout, site: Site, url: str) -> Facts:
-    data = _Lazy(root)  # structured data costs a few ms a page: read only when a layout misses
+    data = Sources(root)  # read only when a layout misses, and a source at a time
     sources: dict[str, str] = {}
 
     def pick(name: str, *links: Callable[[], tuple[str, object] | None]) -> object:
@@ -53,13 +53,13 @@ def read_facts(root: HtmlElement, layout: Layout, site: Site, url: str) -> Facts
                 return found[1]
         return None
 
-    title = pick("title", lambda: ("layout", page.first(root, layout.title)), lambda: data.field("title"),
+    title = pick("title", lambda: ("layout", page.first(root, layout.title)), lambda: _given(data.field("title")),
                  lambda: ("page", page.first(root, _PAGE_TITLE)))  # fmt: skip
     authors = pick("authors", lambda: ("layout", tuple(page.values(root, layout.authors))),
-                   lambda: data.field("authors"))  # fmt: skip
+                   lambda: _given(data.field("authors")))  # fmt: skip
     # a description in meta tags is often a teaser or a promo line: only a JSON-LD one stands for the lead
     lead = pick("lead", lambda: ("layout", page.first(root, layout.lead) if layout.lead else None),
-                lambda: data.field("lead", only="json-ld"))  # fmt: skip
+                lambda: _given(data.field("lead", only="json-ld")))  # fmt: skip
     published = _published(root, layout, site, url, data, sources)
     tags = tuple(page.values(root, layout.tags))
     return Facts(_str(title), published, _tuple(authors), tags, _str(lead), tuple(sources.items()))
@@ -82,22 +82,23 @@ def with_extracted(facts: Facts, extracted: Callable[[], Extracted]) -> Facts:
 
 
 def _published(
-    root: HtmlElement, layout: Layout, site: Site, url: str, data: _Lazy, sources: dict[str, str]
+    root: HtmlElement, layout: Layout, site: Site, url: str, data: Sources, sources: dict[str, str]
 ) -> datetime | None:
-    printed = page.values(root, layout.published)
+    printed: list[str] = []
+    for value in page.each_value(root, layout.published):  # the later expressions only if needed
+        printed.append(value)
+        if (found := parse_date([value], layout.date_formats, site.timezone)) is not None:
+            sources["published"] = "layout"
+            return found
     day = url_date(url, site.url_dates)
-    found = parse_date(printed, layout.date_formats, site.timezone)
-    if found is not None:
-        sources["published"] = "layout"
-        return found
     at = next((t for value in printed if (t := time_only(value)) is not None), None)
     if day is not None and at is not None:
         sources["published"] = "layout+url"
         return datetime.combine(day, at, ZoneInfo(site.timezone))
     if (stated := data.field("published")) is not None:
-        when = parse_date([str(stated[1])], layout.date_formats, site.timezone)
+        when = parse_date([str(stated.value)], layout.date_formats, site.timezone)
         if when is not None:
-            sources["published"] = stated[0]
+            sources["published"] = stated.source
             return when
     if day is not None:  # a date alone: midnight in the site's zone, the source says so
         sources["published"] = "url"
@@ -108,20 +109,8 @@ def _published(
     return when
 
 
-class _Lazy:
-    """The page's structured data, read the first time a field asks for it."""
-
-    def __init__(self, root: HtmlElement) -> None:
-        self._root = root
-        self._data: Structured | None = None
-
-    def field(self, name: str, only: str | None = None) -> tuple[str, object] | None:
-        if self._data is None:
-            self._data = structured(self._root)
-        found = getattr(self._data, name)
-        if found is None or (only is not None and found.source != only):
-            return None
-        return found.source, found.value
+def _given(found: Field[object] | None) -> tuple[str, object] | None:
+    return (found.source, found.value) if found is not None else None
 
 
 def _str(value: object) -> str | None:

@@ -39,9 +39,30 @@ class Structured:
 def structured(root: HtmlElement) -> Structured:
     """Field by field, the first source that has it: JSON-LD without authors lets the microdata's
     authors through."""
-    parts = (_json_ld(root), _microdata(root), _meta(root))
-    pick = {f.name: next((v for p in parts if (v := getattr(p, f.name)) is not None), None) for f in fields(Structured)}
-    return Structured(**pick)
+    sources = Sources(root)
+    return Structured(**{f.name: sources.field(f.name) for f in fields(Structured)})
+
+
+class Sources:
+    """The page's structured data, read a source at a time: a field that JSON-LD gives never costs
+    the scans of the microdata and meta tags, and a page with no JSON-LD costs none of them until a
+    field is asked for (each source is a few XPath scans of the whole page)."""
+
+    def __init__(self, root: HtmlElement) -> None:
+        self._root = root
+        self._read: list[Structured] = []
+
+    def field(self, name: str, only: str | None = None) -> Field[Any] | None:
+        """The first source's value of the field; with ``only``, None unless that source gave it."""
+        for n, (source, reader) in enumerate(_READERS):
+            if n == len(self._read):
+                self._read.append(reader(self._root))
+            found: Field[Any] | None = getattr(self._read[n], name)
+            if found is not None:
+                return found if only in (None, source) else None
+            if source == only:
+                return None
+        return None
 
 
 # --- types shared by JSON-LD and microdata ---------------------------------------------------------
@@ -182,8 +203,9 @@ def _ld_authors(value: Any) -> tuple[str, ...]:
 
 # --- microdata -------------------------------------------------------------------------------------
 
-_ITEMS = "//*[@itemscope][@itemtype]"
-_PROPS = "//*[@itemprop]"
+# "//*[@itemprop]" in the form libxml2 walks twice as fast: the attributes, then their elements
+_ITEMS = "/descendant::*/@itemscope/parent::*[@itemtype]"
+_PROPS = "/descendant::*/@itemprop/.."
 _WANTED = frozenset({"headline", "datePublished", "dateModified", "author", "description"})
 
 
@@ -251,29 +273,53 @@ def _plain_value(element: HtmlElement) -> str:
 
 # --- meta tags -------------------------------------------------------------------------------------
 
+# A field's meta tags: the @content of those keyed by property or name (sites mix them up: "og:title"
+# as a name), in the order of the keys, then that of a loose meta itemprop (one inside an item belongs
+# to that item, a photo say).
+_META_TITLE = (("og:title",), "headline")
+_META_PUBLISHED = (("article:published_time", "pubdate", "date"), "datePublished")
+_META_MODIFIED = (("article:modified_time", "og:updated_time"), "dateModified")
+_META_AUTHORS = (("article:author",), "author")
+_META_LEAD = (("og:description", "description"), "description")
 
-def _meta_xpath(names: tuple[str, ...], itemprop: str = "") -> tuple[str, ...]:
-    """@content of meta tags keyed by property or name (sites mix them up: "og:title" as a name),
-    then of a loose meta itemprop (one inside an item belongs to that item, a photo say)."""
-    keyed = tuple(f"//meta[@property='{n}' or @name='{n}']/@content" for n in names)
-    loose = (f"//meta[@itemprop='{itemprop}'][not(ancestor::*[@itemscope])]/@content",) if itemprop else ()
-    return keyed + loose
+
+@dataclass(frozen=True, slots=True)
+class _MetaTag:
+    keys: tuple[str | None, str | None]  # property, name
+    loose_itemprop: str | None  # its itemprop, when no ancestor is an item
+    content: str  # whitespace collapsed, as page.text_of gives an attribute
 
 
-_META_TITLE = _meta_xpath(("og:title",), "headline")
-_META_PUBLISHED = _meta_xpath(("article:published_time", "pubdate", "date"), "datePublished")
-_META_MODIFIED = _meta_xpath(("article:modified_time", "og:updated_time"), "dateModified")
-_META_AUTHORS = _meta_xpath(("article:author",), "author")
-_META_LEAD = _meta_xpath(("og:description", "description"), "description")
+def _meta_tags(root: HtmlElement) -> list[_MetaTag]:
+    """Every meta tag with content, in document order: one pass for all fields (a page has dozens
+    of them, and an XPath per key and field scanned the whole page each time)."""
+    tags = []
+    for element in page.select(root, "//meta[@content]"):
+        if not isinstance(element, HtmlElement):
+            continue
+        itemprop = element.get("itemprop")
+        if itemprop is not None and any(a.get("itemscope") is not None for a in element.iterancestors()):
+            itemprop = None
+        content = page.text_of(element.get("content", ""))
+        tags.append(_MetaTag((element.get("property"), element.get("name")), itemprop, content))
+    return tags
 
 
 def _meta(root: HtmlElement) -> Structured:
-    def first(expressions: tuple[str, ...]) -> Field[str] | None:
-        value = page.first(root, expressions)
+    tags = _meta_tags(root)
+
+    def values(field: tuple[tuple[str, ...], str]) -> Iterator[str]:
+        keys, itemprop = field
+        for key in keys:
+            yield from (t.content for t in tags if key in t.keys and t.content)
+        yield from (t.content for t in tags if t.loose_itemprop == itemprop and t.content)
+
+    def first(field: tuple[tuple[str, ...], str]) -> Field[str] | None:
+        value = next(values(field), None)
         return Field(_clean(value), "meta") if value else None
 
     # article:author is often the author's profile URL, which names nobody
-    authors = tuple(dict.fromkeys(_clean(a) for a in page.values(root, _META_AUTHORS) if not _is_url(a)))
+    authors = tuple(dict.fromkeys(_clean(a) for a in dict.fromkeys(values(_META_AUTHORS)) if not _is_url(a)))
     return Structured(
         title=first(_META_TITLE),
         published=first(_META_PUBLISHED),
@@ -281,6 +327,9 @@ def _meta(root: HtmlElement) -> Structured:
         authors=Field(authors, "meta") if authors else None,
         lead=first(_META_LEAD),
     )
+
+
+_READERS = (("json-ld", _json_ld), ("microdata", _microdata), ("meta", _meta))
 
 
 # --- the URL and a printed time --------------------------------------------------------------------

@@ -13,6 +13,8 @@ from typing import Any
 from lxml import etree, html
 from lxml.html import HtmlElement as HtmlElement  # the element type, for the modules that take one
 
+from scraper.extract.xpath import faster
+
 # lxml refuses text that carries its own encoding declaration, and NUL or other C0 controls.
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -47,6 +49,8 @@ def _reparse_swallowed(root: HtmlElement) -> None:
     (its tail kept), never read as text."""
     for round_ in range(_REPARSE_ROUNDS + 1):
         swallowed = [e for e in root.iter("title", "textarea") if _TAG_IN_RAW_TEXT.search(e.text or "")]
+        if not swallowed:
+            return
         for element in swallowed:
             holder = _fragment(element.text or "") if round_ < _REPARSE_ROUNDS else None
             if holder is None:
@@ -66,12 +70,20 @@ def _fragment(text: str) -> HtmlElement | None:
 @lru_cache(maxsize=1)
 def _parser() -> html.HTMLParser:
     # huge_tree: long pages are legal; deep nesting is bounded by libxml2 itself.
-    return html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
+    parser = html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
+    # lxml.html picks each element's class in Python, for every element any code touches (ours, and
+    # trafilatura's on copies of the tree: a tenth of the time); the same classes chosen in C. Only
+    # form, input, select, textarea and label lose their form-filling helpers, which nothing here uses.
+    classes = etree.ElementDefaultClassLookup(
+        element=HtmlElement, comment=html.HtmlComment, pi=html.HtmlProcessingInstruction, entity=html.HtmlEntity
+    )
+    parser.set_element_class_lookup(classes)
+    return parser
 
 
 @lru_cache(maxsize=2048)
 def _compiled(expression: str) -> etree.XPath:
-    return etree.XPath(expression)
+    return etree.XPath(faster(expression))
 
 
 def select(root: HtmlElement, expression: str) -> list[object]:
@@ -89,13 +101,18 @@ def text_of(node: object) -> str:
 
 def values(root: HtmlElement, expressions: tuple[str, ...]) -> list[str]:
     """Every non-empty value the expressions select, in order, without repeats."""
-    seen: dict[str, None] = {}
+    return list(each_value(root, expressions))
+
+
+def each_value(root: HtmlElement, expressions: tuple[str, ...]) -> Iterator[str]:
+    """The values of ``values``, each expression evaluated only when the ones before are used up."""
+    seen: set[str] = set()
     for expression in expressions:
         for node in select(root, expression):
             value = text_of(node)
-            if value:
-                seen.setdefault(value, None)
-    return list(seen)
+            if value and value not in seen:
+                seen.add(value)
+                yield value
 
 
 def first(root: HtmlElement, expressions: tuple[str, ...]) -> str | None:
@@ -107,11 +124,28 @@ def first(root: HtmlElement, expressions: tuple[str, ...]) -> str | None:
     return None
 
 
+_BARE_TAG = re.compile(r"//([A-Za-z][\w-]*)")
+
+
 def drop(root: HtmlElement, expressions: tuple[str, ...]) -> None:
-    for expression in expressions:
-        for node in select(root, expression):
-            if isinstance(node, HtmlElement) and node.getparent() is not None:
-                node.drop_tree()  # keeps the tail text, which belongs to the parent
+    """What each expression selects, in turn. A run of bare "//tag" expressions (the common drops) is
+    one walk over the tree: whether an element has a tag does not change as others go."""
+    tags: list[str] = []
+    for expression in (*expressions, ""):
+        if bare := _BARE_TAG.fullmatch(expression):
+            tags.append(bare[1])
+            continue
+        if tags:
+            _drop_all(list(root.iter(*tags)))
+            tags = []
+        if expression:
+            _drop_all(select(root, expression))
+
+
+def _drop_all(nodes: list[object]) -> None:
+    for node in nodes:
+        if isinstance(node, HtmlElement) and node.getparent() is not None:
+            node.drop_tree()  # keeps the tail text, which belongs to the parent
 
 
 def containers(root: HtmlElement, expressions: tuple[str, ...]) -> list[HtmlElement]:
@@ -130,37 +164,9 @@ def _outermost(elements: list[HtmlElement]) -> list[HtmlElement]:
 
 # tags that make a block: an element holding none of these holds one paragraph of inline text
 _BLOCKS = frozenset(
-    [
-        "p",
-        "div",
-        "ul",
-        "ol",
-        "li",
-        "dl",
-        "table",
-        "tr",
-        "td",
-        "th",
-        "tbody",
-        "thead",
-        "blockquote",
-        "pre",
-        "section",
-        "article",
-        "aside",
-        "figure",
-        "header",
-        "footer",
-        "main",
-        "nav",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-    ]
-)
+    ("p", "div", "ul", "ol", "li", "dl", "table", "tr", "td", "th", "tbody", "thead", "blockquote", "pre", "section",
+     "article", "aside", "figure", "header", "footer", "main", "nav", "h1", "h2", "h3", "h4", "h5", "h6")
+)  # fmt: skip
 
 
 def document_of(elements: list[HtmlElement]) -> HtmlElement:
@@ -173,7 +179,7 @@ def document_of(elements: list[HtmlElement]) -> HtmlElement:
     Headings become paragraphs (they are subheads of the text; trafilatura keeps no headings
     here), and so do divs holding only inline text (a lead in a bare ``span``/``div`` is text).
     """
-    wrapper = html.Element("div", {"class": "article-body"})
+    wrapper = _parser().makeelement("div", {"class": "article-body"})  # in a document of our parser's classes
     for element in elements:
         element.tail = None
         wrapper.append(element)
@@ -182,10 +188,8 @@ def document_of(elements: list[HtmlElement]) -> HtmlElement:
             element.tag == "div" and _inline_only(element) and text_of(element)
         ):
             element.tag = "p"
-    body = html.Element("body")
-    body.append(wrapper)
-    document = html.Element("html")
-    document.append(body)
+    document = _parser().makeelement("html")
+    etree.SubElement(document, "body").append(wrapper)
     return document
 
 
