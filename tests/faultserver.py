@@ -13,6 +13,7 @@ so a test can tell what was asked for, when, and what never was.
 
 from __future__ import annotations
 
+import gzip
 import random
 import socket
 import threading
@@ -64,6 +65,8 @@ PAGE_MODES: dict[str, str] = {
     "brotli": "an article sent with Content-Encoding: br, never asked for",
     "brotlibomb": "a brotli bomb: a few hundred KB on the wire, gigabytes decoded",
     "zstd": "a body in a Content-Encoding this tool does not decode (zstd)",
+    "trailing": "a gzip article with bytes after its last member",
+    "members": "100,000 empty gzip members (2 MB)",
     "paragraphs": "a million tiny paragraphs (8 MB, under the size cap)",
     "longlabel": "a redirect to a host name with a 64-character label",
     "attributes": "one paragraph with 300,000 attributes (2 MB): minutes of parsing",
@@ -294,6 +297,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _page_zstd(self, n: str) -> None:
         self._send(200, b"\x28\xb5\x2f\xfd" + bytes(range(256)) * 8, Content_Encoding="zstd")
+
+    def _page_trailing(self, n: str) -> None:
+        self._send(200, gzip.compress(article(f"Статья {n}")) + b"\r\n", Content_Encoding="gzip")
+
+    def _page_members(self, n: str) -> None:
+        self._send(200, gzip.compress(b"", mtime=0) * 100_000, Content_Encoding="gzip")
 
     def _page_paragraphs(self, n: str) -> None:
         """A million tiny paragraphs, 8 MB: under the size cap, heavy for any extractor."""
@@ -529,6 +538,8 @@ EXPECTED: dict[str, str | None] = {
     "brotli": None,
     "brotlibomb": r"^body larger than \d+ bytes once decompressed: archived as sent, not extracted$",
     "zstd": r"^Content-Encoding zstd is not one this tool decodes$",
+    "trailing": r"^Content-Encoding gzip, but the body goes on after its compressed stream ends$",
+    "members": r"^Content-Encoding gzip, but the body holds more than 1000 compressed streams \(a server sends one\)$",
     "paragraphs": r"^too many elements to be an article: [0-9,]+ tags, more than 50,000$",
     "longlabel": r"^redirect to a bad URL: bad host name: a label of 64 characters \(1 to 63 allowed\)$",
     "attributes": r"^extraction took longer than \d+ s$",
