@@ -54,3 +54,25 @@ def test_a_stopped_reclean_says_how_far_it_got(many_pages: Path, sig: int) -> No
     assert lines[-1].startswith("stopped: re-cleaned ")
     assert lines[-1].endswith("; the others keep the texts they had (run it again)")
     assert 0 < int(lines[-1].split()[2]) < 2000
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """The process has a handler for SIGTERM (Python installs none of its own): the entry point's."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+    return bool(caught & (1 << (signal.SIGTERM - 1)))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_while_the_command_line_loads_is_one_line_and_130(tmp_path: Path, sig: int) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPER_")}
+    command = [sys.executable, "-m", "scraper", "run", "--out", str(tmp_path / "out")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 20
+    while not _catches_sigterm(process.pid):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.001)
+    process.send_signal(sig)  # the heavy imports (typer, rich, lxml, httpx) are only beginning
+    _, stderr = process.communicate(timeout=30)
+    assert (process.returncode, stderr) == (130, "stopped: before the command started; nothing was done\n")
+    assert not (tmp_path / "out").exists()

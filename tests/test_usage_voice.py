@@ -86,7 +86,7 @@ def test_help_names_values_not_types(command: str) -> None:
     for python_type in ("<bool>", "<str>", "<int>", "<path>", "<list[", "<datetime>"):
         assert python_type not in stdout, stdout
     help_row = next(line.strip("│ ") for line in stdout.splitlines() if "--help" in line)
-    assert help_row.split("--help")[1].split() == ["Show", "this", "message", "and", "exit."]  # no type
+    assert help_row.split("--help")[1].split() == ["-h", "Show", "this", "message", "and", "exit."]  # no type
 
 
 def test_options_show_what_they_take() -> None:
@@ -95,7 +95,18 @@ def test_options_show_what_they_take() -> None:
     assert rows["--out"][3] == "FOLDER"
     assert rows["--max-articles"][2] == "N"
     assert rows["--quiet"][3] == "No"  # a flag takes nothing: its help follows
-    assert "Usage: scraper verify [OPTIONS] {PATH}" in invoke("verify", "--help")[1]
+    assert "Usage: scraper verify [OPTIONS] PATH " in invoke("verify", "--help")[1]
+    assert "Usage: scraper reclean [OPTIONS] PATHS... " in invoke("reclean", "--help")[1]
+    assert "Usage: scraper index [OPTIONS] [PATHS]... " in invoke("index", "--help")[1]
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_h_is_help_and_paragraphs_are_wrapped_by_the_terminal(command: str) -> None:
+    code, stdout, _ = invoke(*filter(None, [command, "-h"]))
+    assert code == 0 and "Usage: scraper" in stdout
+    group = typer.main.get_command(app)
+    for sub in [group, *group.commands.values()]:  # type: ignore[attr-defined]
+        assert "\n" not in (sub.help or "").strip().split("\n\n")[0], sub.name
 
 
 def test_verify_of_nothing_is_one_line_and_exit_2(tmp_path: Path) -> None:

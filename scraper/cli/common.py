@@ -62,12 +62,16 @@ err = _SafeConsole(stderr=True, highlight=False, soft_wrap=True, markup=False, e
 out = _SafeConsole(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="config.toml to read (default: ./config.toml).")]
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: archives/).")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="The archive folder (default: archives/).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or per-page lines.")]
 ConnectToOpt = Annotated[
     list[str] | None,
     typer.Option("--connect-to", help="ORIGIN=URL: send requests for ORIGIN to URL, keep the URL."),
 ]
+
+
+_HELP_NAMES = ["--help", "-h"]
+_PARAGRAPH_BREAK = re.compile(r"(?<!\n)[ \t]*\n[ \t]*(?!\n)")
 
 
 class Group(TyperGroup):
@@ -77,6 +81,8 @@ class Group(TyperGroup):
         super().__init__(**attrs)
         for command in (self, *self.commands.values()):
             _name_values(command)
+            # a docstring's line breaks are not the help's: the terminal wraps its paragraphs
+            command.help = command.help and _PARAGRAPH_BREAK.sub(" ", command.help)
 
     def main(
         self,
@@ -133,17 +139,23 @@ _BY_TYPE = {int: "N", datetime: "DATE"}
 
 
 class _Argument(TyperArgument):
-    """An argument whose help row shows no type: its name (PATH, URLS) says what it takes."""
+    """An argument whose help row shows no type: its name (PATH, URLS) says what it takes; in the
+    usage line a required one is bare (PATH), an optional one in brackets, as usage lines are read."""
 
     def display_type_rich(self, ctx: Context) -> str | None:
         return None
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name + ("..." if self.nargs != 1 else "")
 
 
 def _name_values(command: Command) -> None:
     """Set each parameter's metavar, where none was given, to a name instead of typer's Python
     type (``<list[str]>``, ``<bool>``); a flag takes nothing and shows nothing."""
-    # made now, with the default names, so that the one typer caches gets a metavar too
-    help_option = command.get_help_option(Context(command))
+    # made now, with the names every command takes (-h too), so that the one typer caches gets a metavar too
+    command.context_settings = {**command.context_settings, "help_option_names": _HELP_NAMES}
+    help_option = command.get_help_option(Context(command, help_option_names=_HELP_NAMES))
     for param in (*command.params, *([help_option] if help_option else [])):
         if param.metavar is not None:
             continue
@@ -165,12 +177,18 @@ def _value_name(option: TyperOption) -> str:
     return _BY_TYPE.get(element) or max(option.opts, key=len).lstrip("-").upper()
 
 
+_STOPS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextmanager
 def errors() -> Iterator[None]:
     """Errors as one line and exit code 2. SIGTERM is taken as Ctrl-C: both end a command that has
     no stop request of its own (``stop_on_signals``) at once, with one line and exit code 130, its
     temporary files removed on the way out (the default SIGTERM would leave them)."""
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # Ctrl-C too: until now the entry point's handler held it, which leaves at once (nothing was begun)
+    previous = {
+        sig: signal.signal(sig, signal.default_int_handler) for sig in _STOPS if signal.getsignal(sig) != signal.SIG_IGN
+    }
     try:
         yield
     except ScraperError as exc:
@@ -180,10 +198,8 @@ def errors() -> Iterator[None]:
         err.print("stopped before the command was done", markup=False)
         raise typer.Exit(130) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-_STOPS = (signal.SIGINT, signal.SIGTERM)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager
