@@ -458,3 +458,19 @@ def test_export_refuses_anything_but_a_regular_file(
     assert {"fifo": stat.S_ISFIFO, "directory": stat.S_ISDIR, "device": stat.S_ISCHR}[kind](mode)
     assert not through_link or given.is_symlink()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted({special.name, given.name})
+
+
+@pytest.mark.parametrize("folder", ["text", "warc"])
+@pytest.mark.parametrize("command", [["run", "--site", "interfax", "-q"], ["status"], ["export"], ["index"], ["check"]])
+def test_a_symlinked_archive_folder_leading_out_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / folder).symlink_to(outside)
+    result = CliRunner().invoke(app, [*command, "--out", "out"])
+    assert result.exit_code == 2, result.output
+    assert result.output == f"error: out/{folder}: leads out of the archive (to {outside}): refused\n"
+    assert list(outside.iterdir()) == []

@@ -75,7 +75,18 @@ class Archive:
         if not stat.S_ISDIR(mode):
             kind = "a file" if stat.S_ISREG(mode) else "not a folder"
             raise ArchiveError(f"{root}: {kind}: the archive (--out, [output] dir) must be a folder")
-        return cls(root)
+        archive = cls(root)
+        archive.refuse_leaving_folders()
+        return archive
+
+    def refuse_leaving_folders(self) -> None:
+        """warc/ and text/ must lead to folders inside the root: nothing is read or written through a
+        symlink out of the archive. Said before a command begins, not once per page."""
+        root = os.path.realpath(self.root)
+        for folder in (self.warcs, self.texts):
+            real = os.path.realpath(folder)
+            if os.path.lexists(folder) and os.path.commonpath((root, real)) != root:
+                raise ArchiveError(f"{folder}: leads out of the archive (to {real}): refused")
 
     @property
     def catalog(self) -> Path:

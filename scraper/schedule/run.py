@@ -31,7 +31,7 @@ from scraper.archive.schema import CaptureRow, FeedRow
 from scraper.capture.fetch import Fetcher
 from scraper.capture.warc import WarcSink, repair_unclosed
 from scraper.config import Settings
-from scraper.errors import ArchiveError, CatalogError, WorkerError
+from scraper.errors import ArchiveError, CatalogError, ScraperError, WorkerError
 from scraper.models import Capture, Outcome, RecordRef
 from scraper.pipeline.capture import Captured, Capturer, warcinfo
 from scraper.pipeline.store import extract
@@ -128,8 +128,9 @@ class _SiteRun(Discovering):
         except CatalogError:  # a catalog the run cannot trust: every site stops, the run is refused (exit 2)
             self.shared.budget.stop.set()
             raise
-        except Exception as exc:
-            self.report.fail(self.site.name, f"site run stopped: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # our own errors say what they are; another's class name tells what it was
+            why = str(exc) if isinstance(exc, ScraperError) else f"{type(exc).__name__}: {exc}"
+            self.report.fail(self.site.name, f"site run stopped: {why}")
         return self.report
 
     def _visit(self) -> None:
