@@ -95,6 +95,7 @@ _CONFIG_MAX_BYTES = 1 << 20  # a config file is a few KiB; /dev/zero or a log fi
 MIN_WARC_BYTES = 64 * 1024  # below one record of a small page: every record would start a new file
 MAX_USER_AGENT = 512  # characters; servers refuse header lines of a few KiB
 MAX_DURATION = 100 * 365.25 * _DAY  # parse_duration's ceiling: datetimes and waits overflow past it
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")  # a time of day: 06:00, 6:00, 06:00:30
 
 
 def max_jobs() -> int:
@@ -195,17 +196,17 @@ def _number(field: str, kind: str, value: Any, where: str) -> int | float:
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
             value = float(value) if kind == "float" else int(value)
-    ok = isinstance(value, int) if kind == "int" else isinstance(value, int | float)
-    if not ok or isinstance(value, bool) or value != value:  # "!=": nan is no number here
-        expected = "a whole number" if kind == "int" else "a number"
-        raise ConfigError(f"{where} must be {expected} >= 0, got {value!r:.60}")
-    if not math.isfinite(value):
-        raise ConfigError(f"{where} must be a finite number, got {value!r}")
     least, most = _RANGES[field]
     if field in ("jobs", "run_jobs"):
         most = max_jobs()
+    shown = f"from {_plain(least)} to {_plain(most)}" if most is not None else f"at least {_plain(least)}"
+    ok = isinstance(value, int) if kind == "int" else isinstance(value, int | float)
+    if not ok or isinstance(value, bool) or value != value:  # "!=": nan is no number here
+        expected = "a whole number" if kind == "int" else "a number"
+        raise ConfigError(f"{where} must be {expected} {shown}, got {value!r:.60}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{where} must be a finite number, got {value!r}")
     if value < least or (most is not None and value > most):
-        shown = f"from {_plain(least)} to {_plain(most)}" if most is not None else f"at least {_plain(least)}"
         raise ConfigError(f"{where} must be {shown}, got {value!r:.60}")
     return float(value) if kind == "float" else int(value)
 
@@ -242,15 +243,30 @@ def parse_duration(value: str, where: str) -> float:
 
 def parse_since(value: str, now: datetime) -> datetime:
     """``--since``, the same in every command: a date (``2026-11-22``, midnight UTC), an ISO 8601
-    time (UTC when it has no offset), or a duration back from ``now`` (``36h``, ``90m``)."""
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        try:
-            return now - timedelta(seconds=parse_duration(value, "--since"))
-        except ConfigError:
-            raise UsageError(f"--since: {value!r} is not a date (2026-11-22), a time or a duration (36h)") from None
-    return moment.replace(tzinfo=moment.tzinfo or UTC)
+    time (``2026-11-22T06:00``, UTC when it has no offset), a time of day (``06:00``, UTC: the last
+    one passed, today's or else yesterday's, as a cron job means it) or a duration back from
+    ``now`` (``36h``, ``90m``). A moment after ``now`` is refused: nothing is archived there yet."""
+    moment = _moment(value.strip(), now.astimezone(UTC))
+    if moment is None:
+        forms = "a date (2026-11-22), a time (2026-11-22T06:00, or 06:00: the last one passed; UTC) or a duration (36h)"
+        raise UsageError(f"--since: {value!r:.60} is not {forms}")
+    if moment > now:
+        raise UsageError(f"--since: {value!r:.60} is in the future (now is {now.astimezone(UTC):%Y-%m-%dT%H:%MZ})")
+    return moment
+
+
+def _moment(text: str, now: datetime) -> datetime | None:
+    clock = _CLOCK.fullmatch(text)
+    with contextlib.suppress(ValueError):  # no such time of day or date (25:00, 2026-02-30)
+        if clock:
+            hour, minute, second = (int(part or 0) for part in clock.groups())
+            today = now.replace(hour=hour, minute=minute, second=second, microsecond=0)
+            return today if today <= now else today - timedelta(days=1)
+        moment = datetime.fromisoformat(text)
+        return moment.replace(tzinfo=moment.tzinfo or UTC)
+    with contextlib.suppress(ConfigError):
+        return now - timedelta(seconds=parse_duration(text, "--since"))
+    return None
 
 
 def _bounded(seconds: float, value: str, where: str) -> float:
@@ -268,8 +284,15 @@ def _site_names(value: Any, where: str) -> tuple[str, ...]:
     known = {s.name for s in SITES}
     unknown = [n for n in names if n.strip() not in known]
     if unknown:
-        raise ConfigError(f"{where}: unknown site {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        raise unknown_site(unknown[0], where)
     return tuple(n.strip() for n in names)
+
+
+def unknown_site(name: str, where: str) -> ConfigError:
+    """The one wording of a site name no adapter has, wherever a name is given."""
+    from scraper.sites import SITES
+
+    return ConfigError(f"{where}: unknown site {name!r} (known: {', '.join(sorted(s.name for s in SITES))})")
 
 
 def parse_connect_to(value: Any, where: str) -> tuple[tuple[str, str], ...]:

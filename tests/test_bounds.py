@@ -102,7 +102,7 @@ def test_no_number_takes_nan_inf_a_negative_or_an_absurd_size(tmp_path: Path, ke
         ("run.max_attempts", "0", "must be from 1 to 1000, got 0"),
         ("network.timeout", "0", "must be from 0.001 to 86400, got 0"),
         ("network.timeout", "inf", "must be a finite number, got inf"),
-        ("network.timeout", "nan", "must be a number >= 0, got nan"),
+        ("network.timeout", "nan", "must be a number from 0.001 to 86400, got nan"),
         ("run.retry_backoff", "inf", "must be a finite number, got inf"),
         ("output.warc_max_bytes", "1000", "must be at least 65536, got 1000"),
         ("reclean.jobs", "10000", f"must be from 1 to {max_jobs()}, got 10000"),

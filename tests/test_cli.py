@@ -192,11 +192,12 @@ def test_corrupt_and_truncated_warcs(run, tmp_path: Path) -> None:  # type: igno
         assert fetch_from(server.origin, run, "/world/0", "/world/1", "/world/2").exit_code == 0
     warc = next((tmp_path / "out" / "warc").glob("*.warc.gz"))
     data = warc.read_bytes()
-    torn = tmp_path / "torn.warc.gz"
+    (tmp_path / "out2" / "warc").mkdir(parents=True)
+    torn = tmp_path / "out2" / "warc" / "torn.warc.gz"
     torn.write_bytes(data[: int(len(data) * 0.7)])
-    garbage = tmp_path / "garbage.warc.gz"
+    garbage = tmp_path / "out2" / "warc" / "garbage.warc.gz"
     garbage.write_bytes(gzip.compress(b"this is not a WARC record\r\n\r\n"))
-    result = CliRunner().invoke(app, ["reclean", str(torn), str(garbage), "--out", "out2"])
+    result = CliRunner().invoke(app, ["reclean", str(torn), str(garbage)])
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert any(line.startswith(f"failed: {torn}: at offset ") and "skipped" in line for line in lines)
@@ -215,8 +216,8 @@ def test_unwritable_output_folder(run, tmp_path: Path) -> None:  # type: ignore[
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        ('[network]\ntimeout = "soon"\n', "network.timeout must be a number >= 0, got 'soon'"),
-        ("[network]\nretries = 1.5\n", "network.retries must be a whole number >= 0, got 1.5"),
+        ('[network]\ntimeout = "soon"\n', "network.timeout must be a number from 0.001 to 86400, got 'soon'"),
+        ("[network]\nretries = 1.5\n", "network.retries must be a whole number from 0 to 100, got 1.5"),
         ("[network]\ntimout = 3\n", "unknown key network.timout"),
         ('[network]\nconnect_to = { "ftp://x" = "http://127.0.0.1:1" }\n', "'ftp://x' is not an http(s) origin"),
         ("[network\n", "not valid TOML"),

@@ -124,7 +124,7 @@ def test_failures_lists_what_failed_and_why(tmp_path: Path) -> None:
     listed = scraper(tmp_path, "failures")
     as_json = scraper(tmp_path, "failures", "--json", "--site", "rbc")
     assert listed.returncode == 0 and as_json.returncode == 0, listed.stderr + as_json.stderr
-    first, second = listed.stdout.splitlines()
+    _, first, second = listed.stdout.splitlines()  # under the header
     assert "interfax" in first and "2026-12-05 13:00Z" in first and "total_timeout 8 s" in first
     assert "given up" in second and "HTTP 404" in second
     (row,) = [json.loads(line) for line in as_json.stdout.splitlines()]

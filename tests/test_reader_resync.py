@@ -155,15 +155,18 @@ def test_reclean_writes_the_texts_around_a_damaged_record(cli: Cli, tmp_path: Pa
     intact = tmp_path / "intact" / path.name
     intact.parent.mkdir()
     intact.write_bytes(damaged.intact)
-    assert cli("reclean", str(intact), "--out", str(tmp_path / "whole")).exit_code == 0
-    expected = files(tmp_path / "whole")
+    assert cli("reclean", str(intact), "--out", str(intact.parent)).exit_code == 0
+    expected = files(intact.parent)
     written = {}
     for jobs in ("1", "2"):
         out = tmp_path / f"jobs{jobs}"
-        done = cli("reclean", str(path), "--out", str(out), "--jobs", jobs)
+        (out / "warc").mkdir(parents=True)
+        copy = out / "warc" / path.name  # reclean writes into the archive that holds the WARC
+        copy.write_bytes(path.read_bytes())
+        done = cli("reclean", str(out / "warc"), "--jobs", jobs)
         assert done.exit_code == 1
         failed = [line for line in done.output.splitlines() if line.startswith("failed:")]
-        assert len(failed) == 1 and f"{path}: at offset {offsets[SECOND]}: damaged record" in failed[0]
+        assert len(failed) == 1 and f"{copy}: at offset {offsets[SECOND]}: damaged record" in failed[0]
         written[jobs] = files(out)
     assert written["1"] == written["2"]
     texts = {name: text for name, text in written["1"].items() if name.endswith(".txt")}

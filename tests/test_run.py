@@ -221,7 +221,7 @@ def test_a_second_run_on_the_same_archive_is_refused(tmp_path: Path) -> None:
         finally:
             first.wait(timeout=120)
     assert second.returncode == 2
-    assert "another run is using this archive" in second.stderr and len(second.stderr.strip().splitlines()) == 1
+    assert "archive in use by pid " in second.stderr and len(second.stderr.strip().splitlines()) == 1
 
 
 def test_extraction_workers_write_what_one_process_writes(tmp_path: Path) -> None:

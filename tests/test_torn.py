@@ -104,14 +104,14 @@ def test_index_names_the_torn_record(cli, tmp_path: Path, source: str, tenth: in
 @pytest.mark.parametrize(("source", "tenth"), CASES)
 def test_reclean_writes_no_shortened_text(cli, tmp_path: Path, source: str, tenth: int) -> None:  # type: ignore[no-untyped-def]
     cut = Cut(tmp_path, source, tenth)
-    assert cli("reclean", str(cut.intact), "--out", str(tmp_path / "whole")).exit_code == 0
-    expected = texts(tmp_path / "whole")
+    assert cli("reclean", str(cut.intact), "--out", str(cut.intact.parent)).exit_code == 0
+    expected = texts(cut.intact.parent)
     assert len(expected) == len(SOURCES[source])
-    done = cli("reclean", str(cut.path), "--out", str(tmp_path / "out"))
+    done = cli("reclean", str(cut.path), "--out", str(cut.path.parent))
     assert done.exit_code == 1
     said = f"failed: {cut.path}: at offset {cut.offset}: torn "
     assert any(line.startswith(said) for line in done.output.splitlines()), done.output
-    written = texts(tmp_path / "out")
+    written = texts(cut.path.parent)
     assert len(written) == cut.torn  # the records before the tear, each whole
     assert all(expected.get(name) == text for name, text in written.items())
 

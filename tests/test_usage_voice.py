@@ -45,7 +45,12 @@ def test_an_unknown_option_is_one_error_line(command: str) -> None:
     [
         (["run", "--sites", "x"], "error: no such option: --sites (did you mean --site?)"),
         (["verify"], "error: missing argument 'PATH'"),
-        (["run", "--jobs", "abc"], "error: invalid value for '--jobs' / '-j': Input should be a valid integer"),
+        (["run", "--jobs", "abc"], "error: invalid value for '--jobs' / '-j': 'abc' is not a whole number"),
+        (
+            ["fetch", "--max-body-bytes", "1e3", "x"],
+            "error: invalid value for '--max-body-bytes': '1e3' is not a whole number",
+        ),
+        (["replay", "--port", "1.5"], "error: invalid value for '--port' / '-p': '1.5' is not a whole number"),
         (["rn"], "error: no such command 'rn' (did you mean 'run'?)"),
         (["--bogus"], "error: no such option: --bogus"),
         (["pack"], "error: missing option '--wacz'"),

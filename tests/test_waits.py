@@ -210,7 +210,7 @@ def test_a_run_stuck_on_a_trickle_ends_soon_after_sigterm(tmp_path: Path, kind: 
         process.send_signal(signal.SIGTERM)
         code, said, took = finish(process, 20)
     assert took < 10 and "Traceback" not in said, said
-    assert "stopped early" in said and code == 130
+    assert "stopped: " in said and "due articles not fetched" in said and code == 130
     warcs_whole(tmp_path / "out")
 
 
@@ -238,7 +238,7 @@ def test_a_fetch_stuck_on_a_trickle_ends_soon_and_closes_its_warc(tmp_path: Path
         assert "/world/3" not in server.hits
     assert took < 10 and "Traceback" not in said, said
     assert code == 130, said
-    assert "stopped: 1 URLs not fetched" in said
+    assert "stopped: 2 URLs not fetched" in said
     (warc,) = warcs_whole(tmp_path / "out")
     with warc.open("rb") as fh:
         responses = [r for r in ArchiveIterator(fh) if r.rec_type == "response"]

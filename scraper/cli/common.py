@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer._click import Command, Context
-from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption
+from typer._click.exceptions import BadParameter, ClickException, NoArgsIsHelpError, NoSuchOption
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from scraper.config import Settings, parse_connect_to
@@ -111,11 +111,27 @@ class Group(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+# typer converts values with pydantic, whose error types begin with the type expected
+_EXPECTED = {"int": "a whole number", "float": "a number"}
+
+
+def _plain_value(exc: ClickException) -> str | None:
+    """What a value typer could not convert should have been, in the tool's words: pydantic's own
+    ("Input should be a valid integer, unable to parse string as an integer") is no user's."""
+    errors = getattr(exc.__cause__, "errors", None)
+    if not isinstance(exc, BadParameter) or not callable(errors):
+        return None
+    first = errors()[0]
+    expected = _EXPECTED.get(str(first.get("type", "")).partition("_")[0])
+    return expected and f"{str(first.get('input'))!r:.60} is not {expected}"
+
+
 def _usage_error(exc: ClickException) -> None:
     """Click's message in the words of ``errors()``: one line, lower case, no full stop."""
     if isinstance(exc, NoSuchOption) and exc.possibilities:
         text = f"{exc.message} (did you mean {' or '.join(sorted(exc.possibilities))}?)"
     else:  # typer words its own suggestion for a command as a sentence
+        exc.message = _plain_value(exc) or exc.message
         text = re.sub(r"\. Did you mean (.+)\?$", r" (did you mean \1?)", exc.format_message())
     text = " ".join(text.split()).removesuffix(".")  # a list of choices comes on several lines
     err.print(one_line(f"error: {text[:1].lower()}{text[1:]}"))

@@ -32,8 +32,9 @@ from scraper.config import load_settings
 from scraper.errors import UsageError
 from scraper.models import Article, Outcome, Rejected, RunReport, Skipped
 from scraper.pipeline.parse import parse_path
-from scraper.pipeline.reread import archive_of
+from scraper.pipeline.reread import archive_of, archive_warcs
 from scraper.pipeline.reread import reclean as reclean_warcs
+from scraper.schedule.limits import archive_lock
 from scraper.urls import check_http
 
 
@@ -77,7 +78,9 @@ def fetch(
     for note in result.notes:
         err.print(note, markup=False)
     if stop.is_set():
-        err.print(f"stopped: {result.not_reached} URLs not fetched; WARC: {result.warc or 'none'}", markup=False)
+        err.print(
+            f"stopped: {_count(result.not_reached, 'URL')} not fetched; WARC: {result.warc or 'none'}", markup=False
+        )
         raise typer.Exit(130)
     if not quiet:
         for outcome in result.report.outcomes:
@@ -134,19 +137,24 @@ def reclean(
     quiet: QuietOpt = False,
 ) -> None:
     """Re-extract every response record with today's adapters and rewrite the text files in place.
-    No network. The archive is --out, else the folder that holds the WARCs' warc/ folder."""
+    No network. The archive is --out, else the folder that holds the WARCs' warc/ folder; WARCs
+    outside it are refused, and so is a re-clean while a run holds the archive; WARC files still
+    being written are skipped."""
     seen: list[Outcome] = []
     with stoppable(
         lambda: f"re-cleaned {_count(len(seen), 'record')}; the others keep the texts they had (run it again)"
     ):
-        settings = load_settings(config, out=out_dir or archive_of(paths), jobs=jobs)
-        Archive.at(settings.out).refuse_read_only("reclean")
-        notes: list[str] = []  # files skipped as copies of others: said once each, after the summary
+        root = out_dir or archive_of(paths)
+        settings = load_settings(config, out=root, jobs=jobs)
+        archive = Archive.at(settings.out)
+        warcs = archive_warcs(paths, archive.root if root else None)
+        archive.refuse_read_only("reclean")
+        notes: list[str] = []  # files skipped as copies of others or still open: said once each, after the summary
         # the bar counts the WARC files' bytes (a total known at once), set after step() counts each record;
         # a cluster's files end in any order, all at once: there it counts records, with no total
-        with progress(None, "re-cleaning", quiet, in_bytes=not scheduler) as bar:
+        with archive_lock(archive.root), progress(None, "re-cleaning", quiet, in_bytes=not scheduler) as bar:
             report = reclean_warcs(
-                paths, settings, _counted(seen, step(bar, quiet)), scheduler, on_note=notes.append,
+                warcs, settings, _counted(seen, step(bar, quiet)), scheduler, on_note=notes.append,
                 on_read=lambda read, total: bar.update(bar.task_ids[0], completed=read, total=total),
             )  # fmt: skip
     _summary("re-cleaned", report)
@@ -194,7 +202,10 @@ def parse(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per article, one a line.")] = False,
     captured: Annotated[
-        datetime | None, typer.Option("--captured", help="Capture date of an HTML file (default: its mtime).")
+        str | None,
+        typer.Option(
+            "--captured", metavar="DATE", help="Capture date of an HTML file, as 2026-11-22T06:30 (default: its mtime)."
+        ),
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -202,7 +213,7 @@ def parse(
     failed = 0
     with stoppable(lambda: "parse writes nothing; the pages printed so far are whole"):
         settings = load_settings(config)
-        when = captured.replace(tzinfo=captured.tzinfo or UTC) if captured else None
+        when = _moment(captured) if captured is not None else None
         for item in parse_path(path, check_http(url) if url else None, when, settings.max_body_bytes):
             if isinstance(item, Article):
                 shown = json.dumps(article_fields(item) | {"text": item.text}, ensure_ascii=False)
@@ -215,6 +226,18 @@ def parse(
             where = item.url if isinstance(item, Rejected) else f"{item.path} at offset {item.offset}"
             err.print(f"no article: {where}: {item.reason}", markup=False)
     raise typer.Exit(1 if failed else 0)
+
+
+def _moment(value: str) -> datetime:
+    """``--captured``: an ISO 8601 date or time, UTC when it names no offset."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(
+            f"--captured: {value[:40]!r} is not a date (2026-11-22) or a time (2026-11-22T06:30, UTC unless it "
+            "names an offset: +03:00)"
+        ) from None
+    return moment.replace(tzinfo=moment.tzinfo or UTC)
 
 
 def _show(article: Article) -> str:

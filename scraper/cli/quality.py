@@ -13,7 +13,7 @@ import typer
 from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive
 from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, err, errors, one_line, out, stoppable, with_connect_to
-from scraper.config import load_settings, parse_since
+from scraper.config import load_settings, parse_since, unknown_site
 from scraper.errors import SnapshotError, UsageError
 from scraper.sites import GENERIC, Site, by_name, site_for
 from scraper.urls import check_http
@@ -33,7 +33,12 @@ def register(app: typer.Typer) -> None:
 def check(
     site: Annotated[list[str] | None, typer.Option("--site", help="Only this site (repeatable).")] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="From this date (UTC), time, or this long ago (36h).")
+        str | None,
+        typer.Option(
+            "--since",
+            help="From this date (2026-11-22, UTC), time (2026-11-22T06:00; 06:00 is today's, or yesterday's if still"
+            " to come) or this long ago (36h).",
+        ),
     ] = None,
     history_days: Annotated[
         int, typer.Option("--history-days", help="Days before --since the figures compare with.")
@@ -80,8 +85,8 @@ def check(
 def _known(name: str) -> Site:
     try:
         return by_name(name)
-    except KeyError as exc:
-        raise UsageError(str(exc.args[0])) from None
+    except KeyError:
+        raise unknown_site(name, "--site") from None
 
 
 def _print(report: CheckReport, quiet: bool) -> None:

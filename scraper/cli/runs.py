@@ -71,8 +71,8 @@ def run(
         seconds = parse_duration(time_budget, "--time-budget") if time_budget else None
         stop = threading.Event()
         with stop_on_signals(stop), progress(None, "articles", quiet) as bar:
-            budget = Budget(max_articles, seconds, stop)
-            result = scheduled_run(settings, chosen, budget, RunBar(bar, max_articles))
+            shown = RunBar(bar, max_articles)
+            result = scheduled_run(settings, chosen, Budget(max_articles, seconds, stop), shown)
         if not result.interrupted:  # a stop asks for an end within seconds: the check waits for the next run
             result = _with_quality(result, settings, [s.name for s in chosen], config)
     for name, figures in result.sites.items():
@@ -87,7 +87,7 @@ def run(
     for note in result.notes:
         err.print(note, markup=False)
     if result.interrupted:
-        err.print("stopped early: the next run goes on from here", markup=False)
+        err.print(f"stopped: {shown.left()}; the next run goes on from here", markup=False)
     if report is not None:
         _write_report(report, result)
     raise typer.Exit(130 if result.interrupted else 1 if result.failed else 0)
@@ -105,17 +105,25 @@ class _Bar(Protocol):
 class RunBar:
     """The run's progress: its total, the articles found due, grows as each site's discovery ends
     (up to ``--max-articles``, past which none is fetched); it moves on as each is fetched or passed
-    over. Called from the site threads, several at a time."""
+    over. Called from the site threads, several at a time. At a stop it says what was left."""
 
     def __init__(self, bar: _Bar, most: int | None) -> None:
-        self._bar, self._most, self._due = bar, most, 0
+        self._bar, self._most, self._due, self._done = bar, most, 0, 0
         self._lock = threading.Lock()
 
     def __call__(self, event: Progressed) -> None:
         with self._lock:  # the total is read, grown and set by one thread at a time
             self._due += event.due
+            self._done += event.done
             total = self._due if self._most is None else min(self._due, self._most)
             self._bar.update(self._bar.task_ids[0], total=total, advance=event.done)
+
+    def left(self) -> str:
+        """The due articles not fetched, for the stop line; a site stopped in its discovery has
+        found none due yet (the notes say its discovery was cut)."""
+        if not self._due:
+            return "no article was found due yet"
+        return f"{self._due - self._done} of {self._due} due articles not fetched"
 
 
 def _with_quality(result: RunResult, settings: Settings, sites: list[str], config: Path | None) -> RunResult:
@@ -141,6 +149,8 @@ def _check_report(path: Path) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise UsageError(f"--report {path}: a folder, not a file")
+    if path.exists() and not path.is_file():  # a FIFO would hold the finished run forever, a device eat it
+        raise UsageError(f"--report {path}: not a regular file (a FIFO, device or socket): give a file to write")
     if not folder.is_dir():
         raise UsageError(f"--report {path}: no such folder {folder}")
     if not os.access(path if path.exists() else folder, os.W_OK):
@@ -174,8 +184,7 @@ def status(out_dir: OutOpt = None, config: ConfigOpt = None) -> None:
         if not archive.root.exists():
             raise UsageError(f"{settings.out}: no such folder: no archive there")
         if not archive.has_catalog():
-            out.print(f"no scheduled run has written to {settings.out} yet", markup=False)
-            return
+            raise UsageError(f"{settings.out}: no catalog here: no scheduled run has written to it")
         with Catalog(archive.catalog, read_only=True, on_bad_row=bad.append) as catalog:
             rows = catalog.status()
     out.print(
@@ -205,13 +214,15 @@ def failures(
             raise UsageError(f"{settings.out}: no catalog: failures are what scheduled runs recorded")
         with Catalog(archive.catalog, read_only=True, on_bad_row=bad.append) as catalog:
             rows = catalog.failures(settings.sites if site else ())
+    if not as_json:
+        out.print(f"{'site':10} {'attempts':>8}  {'next try':17}  url  reason", markup=False)
     for row in rows:
         when = "given up" if row.gave_up else _when(row.next_try) if row.next_try else "next run"
         if as_json:
             fields = asdict(row) | {"next_try": row.next_try.isoformat() if row.next_try else None}
             out.print(json.dumps(fields, ensure_ascii=False), markup=False, soft_wrap=True)
         else:
-            out.print(one_line(f"{row.site:8} {row.attempts:>3}  {when:17}  {row.url}  {row.reason}"), markup=False)
+            out.print(one_line(f"{row.site:10} {row.attempts:>8}  {when:17}  {row.url}  {row.reason}"), markup=False)
     _left_out(bad)
 
 

@@ -15,6 +15,7 @@ counts.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -25,7 +26,7 @@ from pathlib import Path
 from types import ModuleType
 
 from scraper.archive.catalog import Catalog
-from scraper.archive.layout import Archive
+from scraper.archive.layout import Archive, open_marker
 from scraper.capture.framing import Span, spans
 from scraper.capture.warc import ReadProblem, Stored, find_warcs, read_responses, written_as
 from scraper.config import Settings
@@ -62,14 +63,13 @@ def reclean(
     on_note: OnNote = _ignore, on_read: OnRead = _ignore,
 ) -> RunReport:  # fmt: skip
     """Re-extract every response record of the WARC files with today's adapters; ``on_note`` is
-    told of each file skipped, or partly skipped, as a duplicate of another; ``on_read``, after
-    each record, how far into the files the re-clean is (not on a cluster: its files end in any
-    order, each all at once)."""
+    told of each file skipped, or partly skipped, as a duplicate of another or as marked open;
+    ``on_read``, after each record, how far into the files the re-clean is (not on a cluster: its
+    files end in any order, each all at once)."""
     cluster = _cluster(scheduler) if scheduler else None
-    found = find_warcs(paths)
-    if not found:
-        raise UsageError(f"{', '.join(map(str, paths))}: no WARC file (.warc or .warc.gz) in it: nothing to re-clean")
-    ordered = sorted(found, key=_copy_last)
+    ordered = sorted(_closed(_found(paths), on_note), key=_copy_last)
+    if not ordered:  # every file is still being written: said by on_note
+        return RunReport(())
     files, sizes = _distinct(ordered, on_note), _Sizes.of(ordered)
     done: Iterator[tuple[Outcome, int | None]] = (
         zip(cluster.reclean_on_cluster([f.path for f in files], settings, scheduler), repeat(None))
@@ -114,12 +114,57 @@ def _size(warc: Path) -> int:
         return 0
 
 
+def _found(paths: list[Path]) -> list[Path]:
+    if found := find_warcs(paths):
+        return found
+    raise UsageError(f"{', '.join(map(str, paths))}: no WARC file (.warc or .warc.gz) in it: nothing to re-clean")
+
+
+def _closed(warcs: list[Path], on_note: OnNote) -> list[Path]:
+    """The files no run or fetch is writing: one marked open grows as it is read, or ends torn
+    where a killed run left it, until the next run or fetch repairs it."""
+    marked = [warc for warc in warcs if open_marker(warc).exists()]
+    for warc in marked:
+        on_note(
+            f"{warc}: skipped, still being written (or left open by a killed run: the next run or fetch repairs it)"
+        )
+    return [warc for warc in warcs if warc not in marked]
+
+
+def archive_warcs(paths: list[Path], root: Path | None) -> list[Path]:
+    """The WARC files of ``paths`` for a re-clean into the archive ``root`` (None: none was given,
+    and they are in no archive's warc/ folder), refused before any work unless each is inside it,
+    as named and with its symlinks resolved: a text's JSON names its WARC within the archive."""
+    found = _found(paths)
+    if root is None:
+        raise UsageError(
+            f"{', '.join(map(str, paths))}: not in one archive's warc/ folder: give --out, the archive folder "
+            "that holds them (its texts are written there); nothing done"
+        )
+    if outside := [warc for warc in dict.fromkeys(found) if _outside(warc, root)]:
+        more = f" (and {len(outside) - 1} more)" if len(outside) > 1 else ""
+        raise UsageError(
+            f"{outside[0]}{more}: not inside the archive {root} (symlinks followed): a re-clean writes the "
+            f"texts of the archive's own WARCs only; copy them into {root / 'warc'}, or give --out the archive "
+            "that holds them; nothing done"
+        )
+    return found
+
+
+def _outside(warc: Path, root: Path) -> bool:
+    named = (os.path.abspath(warc), os.path.abspath(root))
+    real = (os.path.realpath(warc), os.path.realpath(root))
+    return any(os.path.commonpath((path, base)) != base for path, base in (named, real))
+
+
 def archive_of(paths: list[Path]) -> Path | None:
     """The archive the WARCs belong to, when they all lie in one ``<archive>/warc`` folder (or are
     that folder): their texts are written beside them, not into the default output folder."""
     roots = set()
     for path in paths:
         folder = path if path.is_dir() else path.parent
+        if folder.name in ("", ".."):  # "." or "..": re-cleaned from inside warc/
+            folder = Path(os.path.abspath(folder))
         roots.add(folder.parent if folder.name == "warc" else None)
     return roots.pop() if len(roots) == 1 else None
 

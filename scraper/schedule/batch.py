@@ -5,9 +5,10 @@ place NNN of the list is ``text/<warc name>/NNN_<hash>``. The WARC is made when 
 is written (a batch that received nothing leaves no file), carries the ``.open`` marker while it
 is written (so that the next fetch or run repairs it if this one is killed, or cannot write: a
 full disk), and is indexed at the end. A stop request ends the batch after the record being
-written, with the WARC closed. At its start a batch repairs the files earlier ones left open, as
-a run does, but never one that is being written: a run holds the archive lock meanwhile, and a
-fetch a lock on its file's marker.
+written, with the WARC closed: a page it cut short stays there, marked truncated, and counts among
+the URLs not fetched, not as failed. At its start a batch repairs the files earlier ones left
+open, as a run does, but never one that is being written: a run holds the archive lock
+meanwhile, and a fetch a lock on its file's marker.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class BatchResult:
     texts: Path | None  # None: no text was written
     report: RunReport
     notes: tuple[str, ...] = ()
-    not_reached: int = 0  # URLs a stop request came before
+    not_reached: int = 0  # URLs a stop request came before, or cut short
 
 
 class _LazyWarc:
@@ -101,7 +102,7 @@ def fetch_batch(
             capturer = Capturer(fetcher, warc, archive)
             polite = Polite(capturer, settings, stop, obey_robots)
             for seq, url in enumerate(todo):
-                outcome = None if stop.is_set() else _one(capturer, polite, workers, warc.path, seq, url)
+                outcome = None if stop.is_set() else _one(capturer, polite, workers, warc.path, seq, url, stop)
                 if outcome is None:  # a stop request: the records of the last page are whole
                     break
                 outcomes.append(outcome)
@@ -144,9 +145,16 @@ def _once(urls: list[str]) -> list[str]:
     return list(seen.values())
 
 
-def _one(capturer: Capturer, polite: Polite, workers: Extractors, warc: Path, seq: int, url: str) -> Outcome | None:
-    """What became of ``url``; None when a stop request came while it waited its turn."""
-    if why := polite.forbidden(url):  # unreadable robots.txt forbids the host: a failure, not a choice
+def _one(
+    capturer: Capturer, polite: Polite, workers: Extractors, warc: Path, seq: int, url: str, stop: threading.Event
+) -> Outcome | None:
+    """What became of ``url``; None when a stop request came before it was fetched whole: while
+    it waited its turn, or cut it (or its robots.txt) short, which is no fault of the page's. What
+    came before the stop stays archived, marked truncated."""
+    why = polite.forbidden(url)
+    if why and why.startswith("robots.txt unreachable") and stop.is_set():
+        return None
+    if why:  # unreadable robots.txt forbids the host: a failure, not a choice
         return Outcome(url, why.startswith("disallowed"), why, skipped=why.startswith("disallowed"))
     if not polite.wait(url):
         return None
@@ -155,6 +163,8 @@ def _one(capturer: Capturer, polite: Polite, workers: Extractors, warc: Path, se
         return capturer.archive.batch_stem(warc, seq, final.url)
 
     got = capturer.page(url, stem_for)
+    if got.error and stop.is_set():
+        return None
     if got.error or got.final is None or got.ref is None or got.stem is None:
         return Outcome(url, False, got.error or "nothing received")
     try:

@@ -115,7 +115,7 @@ def archive_lock(root: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = fh.read(32).strip() or "another process"
-            raise UsageError(f"{root}: another run is using this archive (pid {holder}); nothing done") from None
+            raise UsageError(f"{root}: archive in use by pid {holder} (a run or a re-clean); nothing done") from None
         fh.seek(0)
         fh.truncate()
         fh.write(str(os.getpid()))
