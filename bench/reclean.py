@@ -1,10 +1,12 @@
 """Re-clean throughput: the site adapters against plain trafilatura, one worker against two, and
-peak memory as an archive grows (issue 6).
+peak memory as an archive grows (issues 6 and 17).
 
-Builds, in a temporary folder, a WARC of ``--pages`` site pages: every fixture page of
-``tests/fixtures/*/`` repeated under distinct URLs of its own site (``?id=N`` appended: same host,
-so the same adapter; same WARC-Date, so the same dated layout), each as a response, a request and
-a metadata record. Then, in one run, measures pages/s of
+Builds, in a temporary folder, a WARC of ``--pages`` site pages (``pagewarc.py``): with
+``--pages-from fixtures`` (the default) every fixture page of ``tests/fixtures/*/`` (~21 KiB), with
+``--pages-from shared`` every real article page of ``../shared/pages`` (35-290 KiB), each repeated
+under distinct URLs of its own site (``?id=N`` appended: same host, so the same adapter; same
+WARC-Date, so the same dated layout), each as a response, a request and a metadata record. Then, in
+one run, measures pages/s and MB/s (of the response bodies, as served) of
 
 - ``scraper.pipeline.reclean`` in this process with ``Settings(out=tmp, jobs=1)``, into an empty
   output folder (every text written), then again into the same folder (every text unchanged), and
@@ -16,17 +18,20 @@ a metadata record. Then, in one run, measures pages/s of
 Each figure is the best of ``--repeat`` rounds, measured in turn so that a busy moment of the
 machine hits every figure alike; the load average is recorded with the figures. Peak memory is the
 ``ru_maxrss`` (from ``wait4``: the largest of the command and its workers) of ``scraper reclean``
-over ``--memory-small`` and ``--memory-large`` pages, for each of ``--memory-jobs`` (1 and 2).
+over ``--memory-small`` and ``--memory-large`` pages of the same source, for each of
+``--memory-jobs`` (1 and 2), with the pages/s and MB/s of those runs.
 
-Prints the figures, writes ``bench/results/reclean.json``, and ends with the line
-``RATIO adapters/plain=X.XX jobs2/jobs1=Y.YY``. Goals (issue 6): adapters/plain >= 1.5 (in-process
-re-clean into an empty folder against plain trafilatura), jobs2/jobs1 >= 1.8 (the command),
+Prints the figures, writes ``bench/results/reclean.json`` (``reclean-shared.json`` with
+``--pages-from shared``), and ends with the line ``RATIO adapters/plain=X.XX jobs2/jobs1=Y.YY``.
+Goals (issues 6, 17): adapters/plain >= 1.5 (in-process re-clean into an empty folder against
+plain trafilatura), jobs2/jobs1 >= 1.8 (the command; the in-process figure is printed beside it),
 peak memory large/small <= 1.2 (the worse of the --jobs values). ``--profile PAGES`` adds a
 cProfile of an in-process re-clean; ``--workdir DIR`` puts the WARCs and outputs on another disk
 (e.g. /dev/shm, to see the cost of the output file system).
 
-    python bench/reclean.py [--pages 2000] [--repeat 3] [--memory-small 1000 --memory-large 10000]
-                            [--memory-jobs 1 2] [--no-memory] [--profile PAGES] [--workdir DIR]
+    python bench/reclean.py [--pages-from fixtures|shared] [--pages 2000] [--repeat 3]
+                            [--memory-small 1000 --memory-large 10000] [--memory-jobs 1 2]
+                            [--no-memory] [--profile PAGES] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -43,26 +48,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC
 from pathlib import Path
 
 import trafilatura
 from disk import settle  # bench/, the folder of this script
-from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
+from pagewarc import PageWarc, build_warc, fixture_captures, response_records, shared_captures
 
 from scraper import __version__
-from scraper.capture.warc import Stored, read_responses
 from scraper.config import Settings
 from scraper.models import Capture, RunReport
 from scraper.pipeline import reread as pipeline
-from scraper.sites import site_for
 
 ROOT = Path(__file__).resolve().parent.parent
-USER_AGENT = f"scraper/{__version__} (bench)"
 GOAL_ADAPTERS, GOAL_JOBS, GOAL_MEMORY = 1.5, 1.8, 1.2
 FIGURES = (
     "plain",
@@ -78,6 +76,7 @@ FIGURES = (
 @dataclass(frozen=True, slots=True)
 class Timing:
     pages: int
+    body_bytes: int  # of the pages' response bodies, as served
     seconds: float
     cpu_seconds: float | None = None  # of the process(es) doing the work, where known
 
@@ -85,10 +84,25 @@ class Timing:
     def rate(self) -> float:
         return self.pages / self.seconds if self.seconds else 0.0
 
+    @property
+    def mb_rate(self) -> float:
+        """MB (10^6 bytes) of response bodies per second: pages/s alone hides a page's size."""
+        return self.body_bytes / 1e6 / self.seconds if self.seconds else 0.0
+
     def as_json(self) -> dict[str, float | None]:
         cpu_ms = None if self.cpu_seconds is None else round(1000 * self.cpu_seconds / self.pages, 2)
-        rate = round(self.rate, 2)
-        return {"pages": self.pages, "seconds": round(self.seconds, 3), "pages_per_s": rate, "cpu_ms_per_page": cpu_ms}
+        return {
+            "pages": self.pages,
+            "body_mb": round(self.body_bytes / 1e6, 2),
+            "seconds": round(self.seconds, 3),
+            "pages_per_s": round(self.rate, 2),
+            "mb_per_s": round(self.mb_rate, 2),
+            "cpu_ms_per_page": cpu_ms,
+        }
+
+    def __str__(self) -> str:
+        cpu = f"  cpu {1000 * self.cpu_seconds / self.pages:.2f} ms/page" if self.cpu_seconds is not None else ""
+        return f"{self.rate:8.1f} pages/s {self.mb_rate:7.2f} MB/s  ({self.pages} pages in {self.seconds:.2f}s){cpu}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,75 +127,6 @@ class Samples:
         return max(self.rounds[name], key=lambda t: t.rate)
 
 
-# --- the archive -------------------------------------------------------------------------------
-
-
-def fixture_captures(fixtures: Path) -> list[Capture]:
-    captures = []
-    for warc in sorted(fixtures.glob("*/*.warc.gz")):
-        records = read_responses(warc, warc.name, 50_000_000)
-        captures += [r.capture for r in records if isinstance(r, Stored) and 200 <= r.capture.status < 300]
-    if not captures:
-        raise SystemExit(f"{fixtures}: no fixture WARC files")
-    return captures
-
-
-def variant_url(url: str, n: int) -> str:
-    """The same page under a URL of its own: the host (so the adapter) stays; courlan's
-    normalisation keeps ``id``, so every variant has its own text file name too."""
-    return f"{url}{'&' if '?' in url else '?'}id={n}"
-
-
-def exchange_records(writer: WARCWriter, capture: Capture, url: str) -> list[object]:
-    """Response, request and metadata records of one page, as ``scraper fetch`` lays them out."""
-    date = capture.fetched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # same layout version
-    response = writer.create_warc_record(
-        url,
-        "response",
-        payload=io.BytesIO(capture.body),  # fixture bodies carry no Content-Encoding
-        length=len(capture.body),
-        http_headers=StatusAndHeaders(f"{capture.status} OK", list(capture.headers), protocol="HTTP/1.1"),
-        warc_headers_dict={"WARC-Date": date},
-    )
-    concurrent = {"WARC-Date": date, "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")}
-    target = "/" + url.split("://", 1)[-1].partition("/")[2]
-    request = writer.create_warc_record(
-        url,
-        "request",
-        http_headers=StatusAndHeaders(f"GET {target} HTTP/1.1", [("User-Agent", USER_AGENT)], is_http_request=True),
-        warc_headers_dict=concurrent,
-    )
-    fields = f"software: {USER_AGENT}\r\nadapter: {site_for(url).name}\r\n".encode()
-    metadata = writer.create_warc_record(
-        url,
-        "metadata",
-        payload=io.BytesIO(fields),
-        warc_content_type="application/warc-fields",
-        warc_headers_dict=concurrent,
-    )
-    return [response, request, metadata]
-
-
-def build_warc(path: Path, captures: list[Capture], pages: int) -> Path:
-    """A gzip WARC of ``pages`` pages cycling through the captures."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
-        writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
-        writer.write_record(writer.create_warcinfo_record(path.name, {"software": USER_AGENT}))
-        for n in range(pages):
-            capture = captures[n % len(captures)]
-            for record in exchange_records(writer, capture, variant_url(capture.url, n)):
-                writer.write_record(record)
-    return path
-
-
-def response_records(warc: Path) -> Iterator[tuple[str, bytes]]:
-    with warc.open("rb") as fh:
-        for record in ArchiveIterator(fh):
-            if record.rec_type == "response":
-                yield record.rec_headers.get_header("WARC-Target-URI"), record.content_stream().read()
-
-
 # --- what is measured --------------------------------------------------------------------------
 
 
@@ -198,25 +143,37 @@ def check(report: RunReport, pages: int, what: str) -> None:
         raise SystemExit(f"{what}: {len(done)} of {pages} pages extracted ({bad})")
 
 
-def time_inprocess(warc: Path, out: Path, pages: int, jobs: int = 1) -> Timing:
+def into_archive(warc: PageWarc, out: Path) -> Path:
+    """The WARC inside the archive ``out``, as a re-clean takes it (the command refuses one from
+    elsewhere: a text's JSON names its WARC within the archive); a hard link, so nothing is copied."""
+    inside = out / "warc" / warc.path.name
+    if not inside.exists():
+        inside.parent.mkdir(parents=True, exist_ok=True)
+        os.link(warc.path, inside)
+    return inside
+
+
+def time_inprocess(warc: PageWarc, out: Path, jobs: int = 1) -> Timing:
     """``pipeline.reclean`` called in this process (with jobs > 1, its workers' time counts too)."""
+    inside = into_archive(warc, out)
     cpu, start = cpu_now(), time.perf_counter()
-    report = pipeline.reclean([warc], Settings(out=out, jobs=jobs))
+    report = pipeline.reclean([inside], Settings(out=out, jobs=jobs))
     seconds = time.perf_counter() - start
-    check(report, pages, "pipeline.reclean")
-    return Timing(pages, seconds, cpu_now() - cpu)
+    check(report, warc.pages, "pipeline.reclean")
+    return Timing(warc.pages, warc.body_bytes, seconds, cpu_now() - cpu)
 
 
-def time_plain(warc: Path) -> tuple[Timing, Timing]:
+def time_plain(warc: PageWarc) -> tuple[Timing, Timing]:
     """Plain trafilatura over the records: (reading and extracting, extracting alone)."""
-    pages, extracting = 0, 0.0
+    pages, body_bytes, extracting = 0, 0, 0.0
     cpu, start = cpu_now(), time.perf_counter()
-    for url, body in response_records(warc):
+    for url, body in response_records(warc.path):
         began = time.perf_counter()
         trafilatura.extract(body, url=url)
         extracting += time.perf_counter() - began
-        pages += 1
-    return Timing(pages, time.perf_counter() - start, cpu_now() - cpu), Timing(pages, extracting)
+        pages, body_bytes = pages + 1, body_bytes + len(body)
+    whole = Timing(pages, body_bytes, time.perf_counter() - start, cpu_now() - cpu)
+    return whole, Timing(pages, body_bytes, extracting)
 
 
 def run_child(argv: list[str], cwd: Path) -> Child:
@@ -234,15 +191,15 @@ def run_child(argv: list[str], cwd: Path) -> Child:
     return Child(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
 
 
-def cli_reclean(warc: Path, out: Path, jobs: int) -> Child:
-    out.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "scraper", "reclean", str(warc), "--jobs", str(jobs), "--out", str(out), "--quiet"]
+def cli_reclean(warc: PageWarc, out: Path, jobs: int) -> Child:
+    inside = str(into_archive(warc, out))
+    argv = [sys.executable, "-m", "scraper", "reclean", inside, "--jobs", str(jobs), "--out", str(out), "--quiet"]
     return run_child(argv, out)
 
 
-def cli_timing(warc: Path, out: Path, jobs: int, pages: int) -> Timing:
+def cli_timing(warc: PageWarc, out: Path, jobs: int) -> Timing:
     child = cli_reclean(warc, out, jobs)
-    return Timing(pages, child.seconds, child.cpu_seconds)
+    return Timing(warc.pages, warc.body_bytes, child.seconds, child.cpu_seconds)
 
 
 def cli_startup(work: Path) -> float:
@@ -250,7 +207,7 @@ def cli_startup(work: Path) -> float:
     return run_child([sys.executable, "-m", "scraper", "--version"], work).seconds
 
 
-def one_round(warc: Path, work: Path, pages: int, samples: Samples) -> None:
+def one_round(warc: PageWarc, work: Path, samples: Samples) -> None:
     """Every figure once, each re-clean into a new output folder of its own; the folders are
     removed when the round is over, never between two figures, and before each figure the disk is
     left to settle (``disk.settle``), so that none pays for another's disk work."""
@@ -260,22 +217,23 @@ def one_round(warc: Path, work: Path, pages: int, samples: Samples) -> None:
     samples.add("plain_extract_only", extract_only)
     outs = [work / f"out-{name}" for name in ("inprocess1", "inprocess2", "cli1", "cli2")]
     settle(work)
-    samples.add("inprocess_jobs1", time_inprocess(warc, outs[0], pages))
+    samples.add("inprocess_jobs1", time_inprocess(warc, outs[0]))
     settle(work)
-    samples.add("inprocess_rerun", time_inprocess(warc, outs[0], pages))  # same folder: nothing to rewrite
+    samples.add("inprocess_rerun", time_inprocess(warc, outs[0]))  # same folder: nothing to rewrite
     settle(work)
-    samples.add("inprocess_jobs2", time_inprocess(warc, outs[1], pages, jobs=2))
+    samples.add("inprocess_jobs2", time_inprocess(warc, outs[1], jobs=2))
     for jobs, out in zip((1, 2), outs[2:], strict=True):
         settle(work)
-        samples.add(f"cli_jobs{jobs}", cli_timing(warc, out, jobs, pages))
+        samples.add(f"cli_jobs{jobs}", cli_timing(warc, out, jobs))
     for out in outs:
         shutil.rmtree(out)
 
 
-def profile_reclean(warc: Path, out: Path, top: int) -> str:
+def profile_reclean(warc: PageWarc, out: Path, top: int) -> str:
+    inside = into_archive(warc, out)
     profiler = cProfile.Profile()
     profiler.enable()
-    pipeline.reclean([warc], Settings(out=out, jobs=1))
+    pipeline.reclean([inside], Settings(out=out, jobs=1))
     profiler.disable()
     text = io.StringIO()
     stats = pstats.Stats(profiler, stream=text).strip_dirs()
@@ -293,7 +251,7 @@ def ratio(a: float, b: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Throughput:
-    pages: int
+    warc: PageWarc
     samples: Samples
     startup: float  # seconds the command takes to start, inside each CLI figure
 
@@ -315,10 +273,12 @@ class Throughput:
 
     def as_json(self) -> dict[str, object]:
         return {
-            "pages": self.pages,
+            "pages": self.warc.pages,
+            "body_mb": round(self.warc.body_bytes / 1e6, 2),
             "repeat": len(self.samples.rounds["plain"]),
             "best": {name: self.best(name).as_json() for name in FIGURES},
             "rounds_pages_per_s": {n: [round(t.rate, 2) for t in ts] for n, ts in self.samples.rounds.items()},
+            "rounds_mb_per_s": {n: [round(t.mb_rate, 2) for t in ts] for n, ts in self.samples.rounds.items()},
             "cli_startup_seconds": round(self.startup, 3),
             "adapters/plain": self.adapters_plain,
             "jobs2/jobs1": self.jobs2_jobs1,
@@ -327,20 +287,35 @@ class Throughput:
 
 
 @dataclass(frozen=True, slots=True)
+class MemoryRun:
+    """One ``scraper reclean`` command over a WARC, start-up included."""
+
+    warc: PageWarc
+    child: Child
+
+    @property
+    def timing(self) -> Timing:
+        return Timing(self.warc.pages, self.warc.body_bytes, self.child.seconds, self.child.cpu_seconds)
+
+    @property
+    def maxrss_mib(self) -> float:
+        return self.child.maxrss_kib / 1024
+
+    def __str__(self) -> str:
+        return f"{self.maxrss_mib:7.1f} MiB, {self.timing}"
+
+
+@dataclass(frozen=True, slots=True)
 class Memory:
     jobs: int
-    runs: dict[int, Child]  # pages -> the re-clean over them
+    runs: tuple[MemoryRun, ...]  # the smallest archive first
 
     @property
     def large_small(self) -> float:
-        small, large = min(self.runs), max(self.runs)
-        return ratio(self.runs[large].maxrss_kib, self.runs[small].maxrss_kib)
+        return ratio(self.runs[-1].maxrss_mib, self.runs[0].maxrss_mib)
 
     def as_json(self) -> dict[str, object]:
-        runs = {
-            p: {"maxrss_mib": round(c.maxrss_kib / 1024, 1), "seconds": round(c.seconds, 2)}
-            for p, c in self.runs.items()
-        }
+        runs = {r.warc.pages: {"maxrss_mib": round(r.maxrss_mib, 1), **r.timing.as_json()} for r in self.runs}
         return {"jobs": self.jobs, "runs": runs, "large/small": self.large_small}
 
 
@@ -367,6 +342,7 @@ def goals(measured: Throughput, memory: list[Memory]) -> list[Goal]:
     found = [
         Goal("adapters/plain", measured.adapters_plain, GOAL_ADAPTERS, at_most=False),
         Goal("jobs2/jobs1", measured.jobs2_jobs1, GOAL_JOBS, at_most=False),
+        Goal("jobs2/jobs1 in-process", measured.jobs2_jobs1_inprocess, GOAL_JOBS, at_most=False),
     ]
     if memory:  # the worst of the --jobs values measured
         found.append(Goal("memory large/small", max(m.large_small for m in memory), GOAL_MEMORY, at_most=True))
@@ -385,45 +361,47 @@ def loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def bench_warc(args: argparse.Namespace, captures: list[Capture], work: Path, name: str, pages: int) -> PageWarc:
+    warc = build_warc(work / "warc" / f"{name}-{pages}.warc.gz", captures, pages)
+    size = f"bodies {warc.body_bytes / 1e6:.1f} MB, WARC {warc.path.stat().st_size / 1e6:.1f} MB"
+    source = f"{len(captures)} pages of {args.pages_from}"
+    print(f"WARC {name}: {pages} pages, cycling through {source}; {size}", flush=True)
+    return warc
+
+
 def measure_throughput(args: argparse.Namespace, captures: list[Capture], work: Path) -> Throughput:
-    warc = build_warc(work / "warc" / f"bench-{args.pages}.warc.gz", captures, args.pages)
-    print(f"WARC: {args.pages} pages from {len(captures)} fixture pages, {warc.stat().st_size / 1e6:.1f} MB")
+    warc = bench_warc(args, captures, work, "bench", args.pages)
     samples = Samples()
     for n in range(args.repeat):
         start = time.perf_counter()
-        one_round(warc, work, args.pages, samples)
+        one_round(warc, work, samples)
         print(f"  round {n + 1}/{args.repeat}: {time.perf_counter() - start:.1f}s, load {loadavg()}", flush=True)
-    return Throughput(args.pages, samples, cli_startup(work))
+    return Throughput(warc, samples, cli_startup(work))
 
 
 def measure_memory(args: argparse.Namespace, captures: list[Capture], work: Path) -> list[Memory]:
-    sizes = (args.memory_small, args.memory_large)
-    warcs = {p: build_warc(work / "warc" / f"memory-{p}.warc.gz", captures, p) for p in sizes}
+    warcs = [bench_warc(args, captures, work, "memory", p) for p in (args.memory_small, args.memory_large)]
     found = []
     for jobs in args.memory_jobs:
-        runs = {}
-        for pages, warc in warcs.items():
-            out = work / f"out-memory-{jobs}-{pages}"
-            runs[pages] = cli_reclean(warc, out, jobs)
+        runs = []
+        for warc in warcs:
+            out = work / f"out-memory-{jobs}-{warc.pages}"
+            runs.append(MemoryRun(warc, cli_reclean(warc, out, jobs)))
             shutil.rmtree(out)
-            rss = runs[pages].maxrss_kib / 1024
-            print(f"  memory: {pages} pages, --jobs {jobs}: {rss:.1f} MiB, load {loadavg()}", flush=True)
-        found.append(Memory(jobs, runs))
+            print(f"  memory: {warc.pages} pages, --jobs {jobs}: {runs[-1]}, load {loadavg()}", flush=True)
+        found.append(Memory(jobs, tuple(runs)))
     return found
 
 
 def print_figures(measured: Throughput, memory: list[Memory], found: list[Goal]) -> None:
-    print(f"\npages/s, best of {len(measured.samples.rounds['plain'])} rounds (all rounds in the JSON)")
+    rounds = len(measured.samples.rounds["plain"])
+    print(f"\npages/s and MB/s of response bodies, best of {rounds} rounds (all rounds in the JSON)")
     for name in FIGURES:
-        t = measured.best(name)
-        cpu = f"  cpu {1000 * t.cpu_seconds / t.pages:.2f} ms/page" if t.cpu_seconds is not None else ""
-        print(f"  {name:20} {t.rate:8.1f}  ({t.pages} pages in {t.seconds:.2f}s){cpu}")
+        print(f"  {name:20} {measured.best(name)}")
     print(f"  (CLI figures include the command's start-up and exit, {measured.startup:.2f}s)")
-    print(f"  jobs2/jobs1 in-process (no start-up): {measured.jobs2_jobs1_inprocess:.2f}")
     for run in memory:
-        for pages, child in run.runs.items():
-            rss = child.maxrss_kib / 1024
-            print(f"peak RSS, {pages:>6} pages, --jobs {run.jobs}: {rss:7.1f} MiB ({child.seconds:.1f}s)")
+        for one in run.runs:
+            print(f"peak RSS, {one.warc.pages:>6} pages, --jobs {run.jobs}: {one}")
     for goal in found:
         print(goal)
 
@@ -444,17 +422,36 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--memory-jobs", type=int, nargs="+", default=[1, 2], help="--jobs values of the memory runs")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
     parser.add_argument("--profile", type=int, default=0, metavar="PAGES", help="then cProfile a re-clean of PAGES")
+    parser.add_argument(
+        "--pages-from", choices=("fixtures", "shared"), default="fixtures",
+        help="the fixture pages of all five sites, or the real article pages saved in --shared",
+    )  # fmt: skip
     parser.add_argument("--fixtures", type=Path, default=ROOT / "tests" / "fixtures", help="folder of <site>/ folders")
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "pages", help="real saved pages")
+    parser.add_argument("--labels", type=Path, default=ROOT / "tests" / "labels", help="the real pages' URLs, dates")
     parser.add_argument("--workdir", type=Path, help="build and write here and keep it (default: a temp folder)")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "reclean.json", help="JSON results")
+    parser.add_argument("--out", type=Path, help="JSON results (default: bench/results/reclean[-shared].json)")
     args = parser.parse_args()
     if args.pages < 1 or args.repeat < 1 or not 0 < args.memory_small < args.memory_large:
         parser.error("--pages and --repeat must be >= 1, and 0 < --memory-small < --memory-large")
+    if args.pages_from == "shared" and not args.shared.is_dir():
+        parser.error(f"--pages-from shared: no folder {args.shared} (pass --shared FOLDER)")
+    suffix = "-shared" if args.pages_from == "shared" else ""
+    args.out = args.out or ROOT / "bench" / "results" / f"reclean{suffix}.json"
     return args
 
 
+def source_pages(captures: list[Capture]) -> list[dict[str, object]]:
+    return [
+        {"url": c.url, "kib": round(len(c.body) / 1024, 1), "warc_date": c.fetched_at.isoformat()} for c in captures
+    ]
+
+
 def run(args: argparse.Namespace, work: Path) -> None:
-    captures = fixture_captures(args.fixtures)
+    if args.pages_from == "shared":
+        captures = shared_captures(args.shared, args.labels)
+    else:
+        captures = fixture_captures(args.fixtures)
     figures: dict[str, object] = {
         "scraper": __version__,
         "git": git_state(),
@@ -463,7 +460,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
         "cpus": os.cpu_count(),
         "output_folder": str(work),
         "loadavg_before": loadavg(),
-        "fixture_pages": len(captures),
+        "pages_from": args.pages_from,
+        "source_pages": source_pages(captures),
     }
     measured = measure_throughput(args, captures, work)
     memory = [] if args.no_memory else measure_memory(args, captures, work)
@@ -473,7 +471,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
     write_json(args.out, figures)
     print_figures(measured, memory, found)
     if args.profile:
-        warc = build_warc(work / "warc" / f"profile-{args.profile}.warc.gz", captures, args.profile)
+        warc = bench_warc(args, captures, work, "profile", args.profile)
         print(profile_reclean(warc, work / "out-profile", 25))
     print(f"written: {args.out}")
     print(f"RATIO adapters/plain={measured.adapters_plain:.2f} jobs2/jobs1={measured.jobs2_jobs1:.2f}")
