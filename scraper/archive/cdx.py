@@ -9,7 +9,8 @@ indexed again, whole). A WARC that does not end with a whole record (a torn tail
 its problem names the offset where the torn record starts. A record damaged in the middle of a WARC
 (a digest that fails, a gzip member that does not inflate: what ``verify`` finds) is left out of
 the index, so that replay never serves it, and named by its offset; the whole records around it
-are indexed.
+are indexed. Where an index cannot go beside its WARC (a read-only archive), a command that only
+reads (replay, pack) has it written into a folder of its own instead.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ INDEX_SUFFIX = ".cdxj"
 _RECORDS = "response,revisit,resource"
 _LISTED = 10  # offsets of damaged records named in a problem
 _SAID_MAX = 200  # characters of cdxj-indexer's message kept in a problem
+_INTERNAL = (LookupError, TypeError, AttributeError, ValueError)  # an indexer's bug, not a word on the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ def index_warc(path: Path) -> Path:
     """Write (or rewrite) the CDXJ index of one WARC file beside it; returns the index's path. A
     record that is damaged (a digest that fails, a gzip member that does not inflate, bytes that
     hold no record) is left out, and then, the index of the rest written, an ArchiveError says so."""
-    written = _write_index(path)
+    written = _write_index(path, index_path(path))
     if written.left_out:
         raise ArchiveError(written.left_out)
     return written.index
@@ -94,12 +96,11 @@ class _Written:
     left_out: str | None  # the damaged records not indexed, said in one line
 
 
-def _write_index(path: Path) -> _Written:
+def _write_index(path: Path, index: Path) -> _Written:
     if not path.is_file():
         raise UsageError(f"{path}: no such WARC file")
-    if why := read_only_reason(path.parent):
-        raise ArchiveError(f"{path.parent}: read-only ({why}): the index of {path.name} cannot be written beside it")
-    index = index_path(path)
+    if why := read_only_reason(index.parent):
+        raise ArchiveError(f"{index.parent}: read-only ({why}): the index of {path.name} cannot be written there")
     temp = index.with_name(f".{index.name}.{os.getpid()}.tmp")
     try:
         # cdxj-indexer reads a cut record without a word, and would list it with the length left
@@ -157,8 +158,12 @@ def _index_stretches(temp: Path, stretches: list[Bounded], path: Path) -> None:
         CDXJIndexer(str(temp), stretches, sort=True, records=_RECORDS, filename=path.name).process_all()
     except Exception as exc:  # cdxj-indexer and warcio raise many kinds
         temp.unlink(missing_ok=True)
-        said = next(iter(str(exc).splitlines()), "")[:_SAID_MAX]  # warcio quotes the bytes it could not read
-        raise ArchiveError(f"{path}: cannot index: {type(exc).__name__}: {said}") from exc
+        # warcio's own errors say what it could not read (quoting the bytes); Python's (a TypeError)
+        # speak of the indexer's code, not of the file
+        said = next(iter(str(exc).splitlines()), "")[:_SAID_MAX]
+        if isinstance(exc, _INTERNAL) or not said:
+            said = "the indexer cannot read a record in it"
+        raise ArchiveError(f"{path}: cannot index: {said}") from exc
 
 
 def refuse_read_only(warcs: Iterable[Path]) -> None:
@@ -168,25 +173,29 @@ def refuse_read_only(warcs: Iterable[Path]) -> None:
             raise ArchiveError(f"{folder}: read-only ({why}): the indexes go beside the WARC files; nothing done")
 
 
-def index_all(warcs: Iterable[Path], force: bool = False) -> Iterator[Indexed]:
-    """Bring the index of every WARC up to date; one failure does not stop the others."""
+def index_all(warcs: Iterable[Path], force: bool = False, elsewhere: Path | None = None) -> Iterator[Indexed]:
+    """Bring the index of every WARC up to date; one failure does not stop the others. An index
+    that cannot be written beside its WARC goes into ``elsewhere``, when given (made if need be)."""
     for warc in warcs:
         if is_open(warc):
             problem = "still being written (or left open by a killed run)"
             yield Indexed(warc, index_path(warc), False, problem=problem, skipped=True)
         else:
-            yield _up_to_date(warc, force)
+            yield _up_to_date(warc, force, elsewhere)
 
 
-def _up_to_date(warc: Path, force: bool) -> Indexed:
+def _up_to_date(warc: Path, force: bool, elsewhere: Path | None) -> Indexed:
     index = index_path(warc)
     if not force and is_current(warc):
         try:
             return Indexed(warc, index, False, len(read_index(index)))
         except ArchiveError:
             pass  # a damaged index is written again below
+    if elsewhere is not None and read_only_reason(warc.parent):
+        elsewhere.mkdir(parents=True, exist_ok=True)
+        index = elsewhere / index.name
     try:
-        written = _write_index(warc)
+        written = _write_index(warc, index)
         return Indexed(warc, index, True, len(read_index(index)), problem=written.left_out)
     except ArchiveError as exc:
         return Indexed(warc, index, False, problem=str(exc))

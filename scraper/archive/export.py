@@ -14,6 +14,7 @@ Parquet: lists as ``list<string>``, numbers as ``int64``, flags as ``bool``, the
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -67,6 +68,8 @@ def export(
     if not archive.has_catalog():
         raise UsageError(f"{archive.catalog}: no catalog: export reads the articles scheduled runs recorded")
     tally = tally or Tally()
+    if tally.on_step is not None:
+        tally.total = _count(archive, sites, since)
     # a row with a bad value is left out and said as a problem: never exported as it stands
     with Catalog(archive.catalog, read_only=True, on_bad_row=tally.problems.append) as catalog:
         rows = article_rows(root, catalog.articles(sites or None, since), tally)
@@ -77,11 +80,20 @@ def export(
     return Exported(tally.rows, tally.without_text, tuple(tally.problems), tally.missing_warcs())
 
 
+def _count(archive: Archive, sites: list[str] | None, since: datetime | None) -> int:
+    """The articles an export will go through; a bad row is said by the export itself."""
+    with Catalog(archive.catalog, read_only=True, on_bad_row=lambda _: None) as catalog:
+        return sum(1 for _ in catalog.articles(sites or None, since))
+
+
 class Tally:
-    """The rows written so far, and what was left out."""
+    """The rows written so far, and what was left out; ``on_step`` hears (articles gone through, of
+    ``total``) after each."""
 
     def __init__(self) -> None:
-        self.rows = self.without_text = 0
+        self.rows = self.without_text = self.seen = 0
+        self.total = 0
+        self.on_step: Callable[[int, int], None] | None = None
         self.problems: list[str] = []
         self.warcs: dict[str, str | None] = {}  # each WARC file the rows name: None, or why it cannot be read
         self.naming: dict[str, int] = {}  # rows naming each of those that cannot
@@ -100,6 +112,11 @@ class Tally:
         if self.warcs[name] is not None:
             self.naming[name] = self.naming.get(name, 0) + 1
 
+    def stepped(self) -> None:
+        self.seen += 1
+        if self.on_step is not None:
+            self.on_step(self.seen, max(self.total, self.seen))  # rows a run added since they were counted
+
     def missing_warcs(self) -> tuple[str, ...]:
         return tuple(f"{self.warcs[name]} ({count} exported articles name it)" for name, count in self.naming.items())
 
@@ -108,6 +125,7 @@ def article_rows(root: Path, articles: Iterable[ArticleRow], tally: Tally | None
     """Each article's JSON metadata plus ``text``; an unreadable one is noted in ``tally`` and skipped."""
     tally = tally or Tally()
     for article in articles:
+        tally.stepped()
         if article.json_path is None or article.text_path is None:
             tally.without_text += 1
             continue
@@ -229,7 +247,7 @@ def replacing(path: Path) -> Iterator[Path]:
         # put a file or a link at the temporary name
         scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     except OSError as exc:
-        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise UsageError(f"{path}: cannot write: {_no_scratch(exc, target.parent)}") from None
     try:
         yield scratch / target.name
         if _destination(path) != target:  # swapped while the file was written
@@ -239,6 +257,14 @@ def replacing(path: Path) -> Iterator[Path]:
         raise UsageError(f"{path}: cannot write: {_reason(exc, scratch)}") from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _no_scratch(exc: OSError, folder: Path) -> str:
+    """Why nothing can be made in ``folder``: the system's words, unless they say that it does not
+    exist while it does (a kernel's folder, /proc, answers so)."""
+    if exc.errno == errno.ENOENT and folder.is_dir():
+        return f"no new file can be made in {folder}"
+    return exc.strerror or str(exc)
 
 
 def _reason(exc: OSError, scratch: Path) -> str:

@@ -1,12 +1,15 @@
 """Replay of the archive in pywb: the only module that imports pywb (and gevent, its server).
 
-``prepare(root)`` brings the CDXJ index of every WARC under ``<root>/warc`` up to date and writes
-``<root>/.pywb/config.yaml``: one collection, ``archive``, whose indexes and WARCs are that folder,
-so pywb reads the archive where it is (nothing copied). ``listen(port)`` takes the port on
+``prepared(root)`` brings the CDXJ index of every WARC under ``<root>/warc`` up to date and
+writes pywb's ``config.yaml`` into a temporary folder: one collection, ``archive``, whose WARCs are
+read where they are (nothing copied) and whose indexes are linked into that folder. Replay only
+reads the archive: an index that cannot be written beside its WARC (a read-only archive, a
+mounted backup) is written into the temporary folder too. ``listen(port)`` takes the port on
 127.0.0.1 (a port in use is the user's one-line error here, before pywb starts), and ``serve`` then
 replaces the current process with pywb serving on that socket:
 ``python -m scraper.archive.replay FOLDER FD FAREWELL``. Ctrl-C or SIGTERM stops it with the
-farewell line and exit code 130, at any moment from the exec on.
+farewell line and exit code 130, at any moment from the exec on; the temporary folder is removed
+by whichever process ends last with it.
 
 pywb replays a ``server-not-modified`` revisit (the archived 304 of an unchanged feed) as a 304
 with no body (reported as ukwa/ukwa-pywb#40), so a browser shows nothing for that capture. The
@@ -23,10 +26,12 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -43,29 +48,47 @@ _STOPS = {signal.SIGINT, signal.SIGTERM}
 
 @dataclass(frozen=True, slots=True)
 class ReplaySetup:
-    folder: Path  # pywb's working folder, <root>/.pywb
+    folder: Path  # pywb's working folder: temporary, removed when the replay ends
     indexed: tuple[Indexed, ...]
 
     def url(self, port: int) -> str:
         return f"http://{HOST}:{port}/{COLLECTION}/"
 
 
-def prepare(root: Path) -> ReplaySetup:
-    """Index what is not indexed yet and write pywb's config; the archive itself is not touched."""
+@contextlib.contextmanager
+def prepared(root: Path) -> Iterator[ReplaySetup]:
+    """Index what is not indexed yet and write pywb's config into a temporary folder, which is
+    removed when the block ends: the block ends in ``serve``, whose server removes it instead."""
     if importlib.util.find_spec("pywb") is None:
         raise UsageError("replay needs pywb: pip install 'scraper[replay]'")
     warcs = Archive(root).warcs
     if not warcs.is_dir():
         raise UsageError(f"{root}: no warc/ folder: nothing archived here yet")
-    indexed = tuple(index_all(find_warcs([warcs])))
-    if not any(i.index.exists() for i in indexed):
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="scraper-replay-"))
+    except OSError as exc:
+        raise UsageError(f"cannot make a temporary folder for pywb: {exc.strerror or exc}") from exc
+    try:
+        yield _setup(folder, warcs)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _setup(folder: Path, warcs: Path) -> ReplaySetup:
+    indexes = folder / "indexes"
+    indexed = tuple(index_all(find_warcs([warcs]), elsewhere=indexes))
+    present = [i.index for i in indexed if i.index.exists()]  # an old index still serves what it lists
+    if not present:
         raise UsageError(f"{warcs}: no WARC file could be indexed, nothing to replay")
-    folder = root / ".pywb"
     where = str(warcs.resolve()) + os.sep  # pywb joins this prefix and the index's file name
     # JSON is YAML: no YAML writer needed for a config this small
-    config = {"collections": {COLLECTION: {"index_paths": where, "archive_paths": where}}, "enable_memento": True}
+    paths = {"index_paths": str(indexes), "archive_paths": where}
+    config = {"collections": {COLLECTION: paths}, "enable_memento": True}
     try:
-        folder.mkdir(exist_ok=True)
+        indexes.mkdir(exist_ok=True)
+        for number, index in enumerate(present):
+            if index.parent != indexes:  # beside its WARC: pywb reads every index from one folder
+                (indexes / f"{number}-{index.name}").symlink_to(index.resolve())
         (folder / "config.yaml").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{folder}: cannot write pywb config: {exc.strerror or exc}") from exc
@@ -114,9 +137,12 @@ def _main(argv: list[str]) -> NoReturn:
     stops = {sig for sig in _STOPS if signal.getsignal(sig) != signal.SIG_IGN}  # ignored from the start: stays so
     for sig in stops:
         signal.signal(sig, signal.default_int_handler)
-    with contextlib.suppress(KeyboardInterrupt):  # a stop while pywb was starting
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # one that came before the exec raises here
-        _serve(Path(folder), int(fd), stops)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # a stop while pywb was starting
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # one that came before the exec raises here
+            _serve(Path(folder), int(fd), stops)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the config and indexes made for this replay
     sys.stderr.write(farewell + "\n")
     sys.exit(130)
 

@@ -3,7 +3,9 @@
 Every byte of every WARC file is accounted for (scraper.capture.warc.checker): each record read to
 its end, its WARC-Block-Digest and WARC-Payload-Digest recomputed, its Content-Length checked
 against its gzip member or the record after it; bytes that hold no whole record, an empty file,
-and a file of this tool's that does not begin with a warcinfo record are problems. Then every
+a record without a field WARC 1.1 requires (WARC-Record-ID, WARC-Date, WARC-Type, Content-Length,
+and WARC-Target-URI where its type needs one), an HTTP response with no status line, and a file
+that does not begin with a warcinfo record are problems. Then every
 text's JSON (under ``text/``) must name a WARC file inside the archive and, at its offset, the
 response record with its ID and its payload digest; the text's SHA-256 must be the one the JSON
 holds. A catalog must be an SQLite file with every table and column this scraper needs, every

@@ -5,7 +5,9 @@ A WACZ is a zip that ReplayWeb.page opens as it is: ``archive/`` holds the WARC 
 ``pages/pages.jsonl`` the list of articles (URL, capture time, title) a reader starts from, and
 ``datapackage.json`` the hash of every file. The pages come from the articles' JSON files and the
 per-WARC CDXJ indexes: each JSON names the record its text came from, the index gives that
-record's URL and time exactly as the WARC has them.
+record's URL and time exactly as the WARC has them. Packing only reads the archive: an index that
+cannot be written beside its WARC (a read-only archive) is made beside the package being written,
+and goes with the rest of its temporary files.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ import io
 import json
 import threading
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from scraper.archive.cdx import IndexEntry, index_all, read_index
+from scraper.archive.cdx import Indexed, IndexEntry, index_all, read_index
 from scraper.archive.export import replacing
 from scraper.archive.layout import Archive
 from scraper.capture.warc import find_warcs
@@ -53,7 +55,13 @@ class Packed:
     problems: tuple[str, ...]  # WARCs left out (could not be indexed), one line each
 
 
-def pack(root: Path, output: Path, title: str = "scraper archive", stop: threading.Event | None = None) -> Packed:
+Progress = Callable[[int, int], None]  # (steps done, steps in all): each WARC indexed, then writing, validating
+
+
+def pack(
+    root: Path, output: Path, title: str = "scraper archive", stop: threading.Event | None = None,
+    on_progress: Progress | None = None,
+) -> Packed:  # fmt: skip
     """Write ``output`` (a .wacz) from every closed WARC under ``<root>/warc``, then validate it.
     The package is put in place whole or not at all, and not once ``stop`` is set."""
     if importlib.util.find_spec("wacz") is None:
@@ -63,8 +71,10 @@ def pack(root: Path, output: Path, title: str = "scraper archive", stop: threadi
     warc_dir = Archive(root).warcs
     if not warc_dir.is_dir():
         raise UsageError(f"{root}: no warc/ folder: nothing archived here yet")
+    tell = on_progress or (lambda done, steps: None)
     with replacing(output) as temp:  # an output that cannot be written is refused here, before the work
-        indexed = list(index_all(find_warcs([warc_dir])))
+        indexed = _indexed(find_warcs([warc_dir]), temp.parent / "indexes", tell)
+        steps = len(indexed) + 2
         usable = [i for i in indexed if i.problem is None]
         problems = tuple(f"{i.warc}: {i.problem}" for i in indexed if i.problem is not None)
         if not usable:
@@ -72,11 +82,22 @@ def pack(root: Path, output: Path, title: str = "scraper archive", stop: threadi
         entries = {(e.filename, e.offset): e for i in usable for e in read_index(i.index)}
         pages = sorted(set(_pages(root, entries)), key=lambda p: (p.timestamp, p.url))
         _create(temp, [i.warc for i in usable], pages, title)
+        tell(steps - 1, steps)
         if not validate(temp):
             raise ArchiveError(f"{output}: the package failed WACZ validation")
+        tell(steps, steps)
         if stop is not None and stop.is_set():  # py-wacz's bare except: clauses can swallow the interrupt
             raise KeyboardInterrupt
     return Packed(output, tuple(i.warc for i in usable), len(pages), problems)
+
+
+def _indexed(warcs: list[Path], elsewhere: Path, tell: Progress) -> list[Indexed]:
+    """Every WARC's index brought up to date, or made in ``elsewhere`` where it cannot be written."""
+    indexed = []
+    for done in index_all(warcs, elsewhere=elsewhere):
+        indexed.append(done)
+        tell(len(indexed), len(warcs) + 2)
+    return indexed
 
 
 def validate(path: Path) -> bool:

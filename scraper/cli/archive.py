@@ -14,7 +14,7 @@ from scraper.archive.layout import Archive
 from scraper.capture.warc import find_warcs
 
 # the commands import their backends when they run: every command starts without the others' libraries
-from scraper.cli.common import ConfigOpt, OutOpt, QuietOpt, err, one_line, stoppable
+from scraper.cli.common import ConfigOpt, OutOpt, QuietOpt, err, one_line, progress, stoppable
 from scraper.config import load_settings, parse_since
 from scraper.errors import ArchiveError, UsageError
 
@@ -39,35 +39,43 @@ def index(
     """Write a CDXJ index beside each WARC (<name>.warc.gz.cdxj), for pywb and other replay tools."""
     from scraper.archive import cdx
 
-    failed = written = current = reached = 0
+    failed = written = current = skipped = 0
     warcs: list[Path] = []
 
+    def tally() -> str:
+        # a WARC still being written is left for a later call, once the run writing it has closed it
+        later = f", {skipped} skipped (still being written)" if skipped else ""
+        return f"indexes: {written} written, {current} already current, {failed} failed{later}"
+
     def stopped() -> str:
-        done = f"{written} written, {current} already current, {failed} failed"
-        return f"indexes: {done}; {len(warcs) - reached} of {len(warcs)} WARC files not reached"
+        reached = written + current + failed + skipped
+        return f"{tally()}; {len(warcs) - reached} of {len(warcs)} WARC files not reached"
 
     with stoppable(stopped):
         targets = paths or [Archive.at(load_settings(config, out=out_dir).out).warcs]
         warcs = find_warcs(targets)
+        if not warcs:
+            named = ", ".join(map(str, targets))
+            raise UsageError(f"{named}: no WARC file (.warc or .warc.gz) in it: nothing to index")
         cdx.refuse_read_only(warcs)
         for done in cdx.index_all(warcs, force=force):
-            reached += 1
-            if done.problem and not done.skipped:
+            if done.skipped:
+                skipped += 1
+                said = f"skipped: {done.warc}: {done.problem}"
+            elif done.problem:
                 failed += 1
                 # an index written without the damaged records still serves the others
-                said = "indexed without damaged records" if done.written else "failed"
-                err.print(one_line(f"{said}: {done.problem}"), markup=False)
-            elif done.skipped:
-                if not quiet:  # indexed by a later call, once the run writing it has closed it
-                    err.print(one_line(f"skipped: {done.warc}: {done.problem}"), markup=False)
+                said = f"{'indexed without damaged records' if done.written else 'failed'}: {done.problem}"
             elif done.written:
                 written += 1
-                if not quiet:
-                    err.print(f"indexed: {done.index} ({done.entries} records)", markup=False)
+                said = f"indexed: {done.index} ({done.entries} records)"
             else:
                 current += 1
+                continue
+            if not quiet or (done.problem and not done.skipped):
+                err.print(one_line(said), markup=False)
         if not quiet or failed:
-            err.print(f"indexes: {written} written, {current} already current, {failed} failed", markup=False)
+            err.print(tally(), markup=False)
         raise typer.Exit(1 if failed else 0)
 
 
@@ -82,14 +90,15 @@ def replay(
     with stoppable(lambda: "the replay did not start; nothing was served"):
         if not 0 < port < 65536:
             raise UsageError(f"--port: {port} is not a port number (1-65535)")
-        setup = replaying.prepare(Archive.at(load_settings(config, out=out_dir).out).root)
-        listener = replaying.listen(port)
-        for done in setup.indexed:
-            if done.problem:
-                err.print(f"not replayable: {done.warc}: {done.problem}", markup=False)
-        url = setup.url(port)
-        err.print(f"replaying {url}<timestamp>/<url>  (collection page: {url})", markup=False)
-        replaying.serve(setup, listener, one_line(f"stopped: {url} is no longer served; the archive was only read"))
+        with replaying.prepared(Archive.at(load_settings(config, out=out_dir).out).root) as setup:
+            listener = replaying.listen(port)
+            for done in setup.indexed:
+                if done.problem:
+                    err.print(one_line(f"not replayable: {done.warc}: {done.problem}"), markup=False)
+            url = setup.url(port)
+            err.print(f"replaying {url}<timestamp>/<url>  (collection page: {url})", markup=False)
+            farewell = one_line(f"stopped: {url} is no longer served; the archive was only read")
+            replaying.serve(setup, listener, farewell)
 
 
 def export(
@@ -99,7 +108,9 @@ def export(
         str | None,
         typer.Option("--since", help="Only articles first captured from this date (UTC), time, or so long ago (36h)."),
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", help="File to write (default: standard output).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="File to write, or - for standard output (the default).")
+    ] = None,
     out_dir: OutOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
@@ -107,32 +118,42 @@ def export(
     """One row per article in the catalog: every field of its JSON metadata, then its text."""
     from scraper.archive import export as exporting
 
+    to = None if output == Path("-") else output  # "-": standard output, as in most tools
+    where = to or "standard output"
     tally = exporting.Tally()
     result: exporting.Exported | None = None
+    stdout = sys.stdout  # the rows' own stream: the bar redirects sys.stdout to itself while it is drawn
 
     def stopped() -> str:
-        where = output or "standard output"
         if result is not None:
-            return f"all {result.rows} articles were exported to {where} before the stop"
-        if output is None:
-            return f"{tally.rows} articles exported to standard output, the rest not"
-        return f"{output} not written (left as it was)"
+            return f"all {_articles(result.rows)} were exported to {where} before the stop"
+        if to is None:
+            return f"{_articles(tally.rows)} exported to standard output, the rest not"
+        return f"{to} not written (left as it was)"
 
     with stoppable(stopped):
-        root = Archive.at(load_settings(config, out=out_dir).out).root
-        moment = parse_since(since, datetime.now(UTC)) if since else None
-        result = exporting.export(root, fmt.lower(), output, sys.stdout, site, moment, tally)
+        # rows printed on the terminal show how far it got: a bar there would be drawn over them
+        with progress(None, "exporting", quiet or (to is None and stdout.isatty())) as bar:
+            if not bar.disable:  # counting the rows costs a pass over the catalog: only for a bar
+                tally.on_step = lambda done, total: bar.update(bar.task_ids[0], completed=done, total=total)
+            root = Archive.at(load_settings(config, out=out_dir).out).root
+            moment = parse_since(since, datetime.now(UTC)) if since else None
+            result = exporting.export(root, fmt.lower(), to, stdout, site, moment, tally)
         for line in result.problems:
             err.print(f"failed: {line}", markup=False)
         for line in result.missing_warcs:
             err.print(f"warning: {line}", markup=False)
         if not quiet:
+            failed = len(result.problems)
             err.print(
-                f"exported {result.rows} articles to {output or 'standard output'} ({result.without_text} without"
-                f" text, {len(result.problems)} failed)",
+                f"exported {_articles(result.rows)} to {where} ({result.without_text} without text, {failed} failed)",
                 markup=False,
             )
         raise typer.Exit(1 if result.problems or result.missing_warcs else 0)
+
+
+def _articles(number: int) -> str:
+    return f"{number} article{'s' * (number != 1)}"
 
 
 def pack(
@@ -156,12 +177,18 @@ def pack(
     with stoppable(stopped, stop):
         root = Archive.at(load_settings(config, out=out_dir).out).root
         try:
-            result = wacz.pack(root, wacz_path, title, stop)
+            with progress(None, "packing", quiet) as bar:
+                result = wacz.pack(
+                    root, wacz_path, title, stop,
+                    on_progress=lambda done, total: bar.update(bar.task_ids[0], completed=done, total=total),
+                )  # fmt: skip
         except ArchiveError as exc:  # the package could not be made, or failed validation: a failure, not bad input
             err.print(one_line(f"failed: {exc}"), markup=False)
             raise typer.Exit(1) from None
         for line in result.problems:
             err.print(f"left out: {line}", markup=False)
         if not quiet:
-            err.print(f"packed {len(result.warcs)} WARC files, {result.pages} pages: {result.path}", markup=False)
+            files, pages = len(result.warcs), result.pages
+            said = f"packed {files} WARC file{'s' * (files != 1)}, {pages} page{'s' * (pages != 1)}: {result.path}"
+            err.print(said, markup=False)
         raise typer.Exit(1 if result.problems else 0)

@@ -272,7 +272,9 @@ def progress(total: int | None, label: str, quiet: bool, in_bytes: bool = False)
     count = DownloadColumn(binary_units=True) if in_bytes else MofNCompleteColumn()
     columns = (TextColumn(label), BarColumn(), count, TimeElapsedColumn())
     # nothing for a log or a pipe: a bar there is noise (and rich ends it with a blank line)
-    with Progress(*columns, console=err, transient=True, disable=quiet or not err.is_terminal) as bar:
+    # stdout stays the command's own (verify's problems, export's rows), not rich's, even at a terminal
+    hidden = quiet or not err.is_terminal
+    with Progress(*columns, console=err, transient=True, redirect_stdout=False, disable=hidden) as bar:
         bar.add_task(label, total=total)
         yield bar
 

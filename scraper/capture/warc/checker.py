@@ -23,15 +23,17 @@ from pathlib import Path
 
 from scraper.capture.framing import Member, end_of_whole_records, next_member, next_record, record_size, swallowed
 from scraper.capture.warc.reader import ReadProblem
-from scraper.capture.warc.records import Corrupt, Record, iterate
+from scraper.capture.warc.records import Bounded, Corrupt, Record, iterate
 
 _FAILED = re.compile(r"^(block|payload) digest failed:? ")
 _GZIP = b"\x1f\x8b\x08"
 _WARC = b"WARC/1."
 _CLOSE = b"\r\n\r\n"  # after each record's block
 _HEAD = 1 << 14  # the most of a record read for its header
-_OURS = re.compile(rb"^(?:software: *scraper/|scraper-text:)", re.MULTILINE)  # in warcinfo or metadata
-_BODIES = {"warcinfo": 1 << 16, "metadata": 1 << 16}  # read to tell whether this tool wrote the file
+_FIELD = re.compile(rb"\r\n([^:\r\n]+):[ \t]*([^\r\n]*)")  # a header line: name, value
+# WARC 1.1 requires these of every record (and Content-Length, without which there is no record),
+# and WARC-Target-URI of these types
+_REQUIRED, _TARGETED = ["WARC-Record-ID", "WARC-Date", "WARC-Type"], (b"response", b"resource", b"request", b"revisit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,24 +50,22 @@ class RecordCheck:
 @dataclass(frozen=True, slots=True)
 class Checked:
     """Bytes [start, end) of a file: a record read to its end (whatever is wrong with it), or a
-    ``ReadProblem`` where they hold no whole record. ``ours``: the record says this tool wrote it."""
+    ``ReadProblem`` where they hold no whole record."""
 
     start: int
     end: int
     found: RecordCheck | ReadProblem
-    ours: bool = False
 
 
 def check_records(path: Path) -> Iterator[RecordCheck | ReadProblem]:
-    """What ``walk`` finds, then, in a file this tool wrote, a ``ReadProblem`` if it does not begin
-    with a warcinfo record."""
-    first, ours = None, False
+    """What ``walk`` finds, then a ``ReadProblem`` if the file does not begin with a warcinfo record:
+    without one, nothing in the file says what made it, when or how."""
+    first = None
     for checked in walk(path):
         if checked.start == 0:
             first = checked.found
-        ours = ours or checked.ours
         yield checked.found
-    if ours and isinstance(first, RecordCheck) and first.rec_type != "warcinfo":
+    if isinstance(first, RecordCheck) and first.rec_type != "warcinfo":
         yield ReadProblem(str(path), 0, f"the file begins with a {first.rec_type} record, not a warcinfo record")
 
 
@@ -128,7 +128,7 @@ def _gzip_at(fd: int, offset: int, size: int, path: str) -> Checked:
     member = Member(fd, offset)
     source = _Source(member.read)
     try:
-        found, ours = _parse(source, offset, "its gzip member")
+        found = _parse(source, offset, "its gzip member")
         source.drain()
     except zlib.error as exc:
         return _damaged(path, offset, next_member(fd, offset) or size, f"its gzip member does not inflate: {exc}")
@@ -144,7 +144,7 @@ def _gzip_at(fd: int, offset: int, size: int, path: str) -> Checked:
         found = _with(found, f"{extra} (a Content-Length too small, or more than one record in the member)")
     elif source.closed is False:
         found = _with(found, "no two CRLFs where its Content-Length ends it")
-    return Checked(offset, member.end, found, ours)
+    return Checked(offset, member.end, found)
 
 
 def _plain_at(fd: int, offset: int, size: int, path: str) -> Checked:
@@ -158,8 +158,8 @@ def _plain_at(fd: int, offset: int, size: int, path: str) -> Checked:
         if inner is None:
             return Checked(offset, size, ReadProblem(path, offset, f"torn last record ({size - offset} bytes): {over}"))
         return Checked(offset, inner, ReadProblem(path, offset, f"{over}, over the record at offset {inner}"))
-    source = _Source(_reader(fd, offset))
-    found, ours = _parse(source, offset, "the file")
+    source = _Source(Bounded(fd, offset, size).read)
+    found = _parse(source, offset, "the file")
     if isinstance(found, str):
         return _damaged(path, offset, next_record(fd, offset, size) or size, found)
     if source.closed is False:
@@ -167,13 +167,13 @@ def _plain_at(fd: int, offset: int, size: int, path: str) -> Checked:
         said = "no two CRLFs where its Content-Length ends it" + (
             f"; the next record is at offset {stop}" * (stop < size)
         )
-        return Checked(offset, stop, _with(found, said), ours)
+        return Checked(offset, stop, _with(found, said))
     if found.problems or not source.digested:
         inner = swallowed(fd, offset + source.header, offset + length)
         if inner is not None:
             said = f"its Content-Length runs over the record at offset {inner}"
-            return Checked(offset, inner, _with(found, said), ours)
-    return Checked(offset, offset + length, found, ours)
+            return Checked(offset, inner, _with(found, said))
+    return Checked(offset, offset + length, found)
 
 
 def _no_record(fd: int, path: str, offset: int, stop: int, size: int) -> Checked:
@@ -191,18 +191,6 @@ def _damaged(path: str, offset: int, stop: int, why: str) -> Checked:
 
 def _with(found: RecordCheck, problem: str) -> RecordCheck:
     return RecordCheck(found.offset, found.rec_type, found.record_id, found.payload_digest, (*found.problems, problem))
-
-
-def _reader(fd: int, offset: int) -> Callable[[int], bytes]:
-    position = offset
-
-    def read(size: int) -> bytes:
-        nonlocal position
-        data = os.pread(fd, size, position)
-        position += len(data)
-        return data
-
-    return read
 
 
 class _Source:
@@ -266,23 +254,26 @@ class _Limited:
         return data
 
 
-def _parse(source: _Source, offset: int, holder: str) -> tuple[RecordCheck | str, bool]:
+def _parse(source: _Source, offset: int, holder: str) -> RecordCheck | str:
     """The record at ``offset`` that ``source`` begins with, read to its end with its digests
-    checked, and whether this tool wrote it; or why no record can be read there. Whether two CRLFs
-    close it is left in ``source.closed`` for the caller, who knows what follows."""
-    if record_size(source.head()) is None:
-        return "no WARC header with a Content-Length", False
+    checked; or why no record can be read there. Whether two CRLFs close it is left in
+    ``source.closed`` for the caller, who knows what follows."""
+    head = source.head()
+    if record_size(head) is None:
+        return "no WARC header with a Content-Length"
+    lacking = _lacking(head[: source.header])
     try:
-        records = iterate(source.limited(source.expected - len(_CLOSE)), _BODIES)
+        records = iterate(source.limited(source.expected - len(_CLOSE)), {})
         record = next(records, None)
         records.close()
     except Corrupt as exc:
         if isinstance(exc.__cause__, zlib.error):  # the gzip member, not the record in it
             raise exc.__cause__ from None
-        return f"warcio cannot read it: {exc}", False
+        return lacking or f"warcio cannot read it: {exc}"  # warcio stumbles over some missing fields
     if record is None or not record.rec_type:
-        return "not a WARC record", False
+        return lacking or "not a WARC record"
     problems = [_FAILED.sub(r"\1 digest does not match: ", p) for p in record.problems]
+    problems += [said for said in (lacking, _no_status_line(record)) if said]
     short = source.expected - len(_CLOSE) - source.taken
     if short > 0:
         problems.append(f"its Content-Length claims {short} bytes more than {holder} holds")
@@ -290,7 +281,24 @@ def _parse(source: _Source, offset: int, holder: str) -> tuple[RecordCheck | str
         source.closed = source.exactly(len(_CLOSE)) == _CLOSE
         if record.torn:
             problems.append(f"torn: {record.torn}")
-    return _check(record, offset, tuple(problems)), bool(_OURS.search(record.body))
+    return _check(record, offset, tuple(problems))
+
+
+def _lacking(header: bytes) -> str | None:
+    """What a record's header lacks of the fields WARC 1.1 requires, or None."""
+    fields = {name.strip().decode("latin-1").lower(): value.strip() for name, value in _FIELD.findall(header)}
+    required = [*_REQUIRED, "WARC-Target-URI"] if fields.get("warc-type") in _TARGETED else _REQUIRED
+    lacking = [name for name in required if not fields.get(name.lower())]
+    return f"lacks fields WARC 1.1 requires: {', '.join(lacking)}" if lacking else None
+
+
+def _no_status_line(record: Record) -> str | None:
+    """An HTTP response that does not begin with a status line: a replay tool can make nothing of it."""
+    target = (record.header("WARC-Target-URI") or "").strip("<>").lower()
+    http = record.http is not None and record.http.protocol.upper().startswith("HTTP/") and record.status is not None
+    if record.rec_type != "response" or not target.startswith(("http:", "https:")) or http:
+        return None
+    return "no HTTP status line (such as HTTP/1.1 200 OK) where its block begins"
 
 
 def _check(record: Record, offset: int, problems: tuple[str, ...]) -> RecordCheck:
