@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from scraper.archive.schema import STAMP, ArticleRow, CaptureRow, CheckRow, FailureRow, FeedRow, QualityRow
 from scraper.errors import CatalogError
+
+_Row = TypeVar("_Row")
 
 _MAX_COUNT = 2**31 - 1  # far above any real count, far below SQLite's limit: count + 1 stays an integer
 _MAX_OFFSET = 2**63 - 1  # SQLite's largest integer
@@ -238,23 +240,24 @@ def missing_structure(db: Any) -> list[str]:
 
 
 def article(path: Path, row: Row) -> ArticleRow:
-    cells = Cells(path, "articles", row)
-    return ArticleRow(**{field.name: cells(field.name) for field in fields(ArticleRow)})
+    return _filled(ArticleRow, Cells(path, "articles", row))
 
 
 def feed(path: Path, row: Row) -> FeedRow:
-    cells = Cells(path, "feeds", row)
-    return FeedRow(**{field.name: cells(field.name) for field in fields(FeedRow)})
+    return _filled(FeedRow, Cells(path, "feeds", row))
 
 
 def quality(path: Path, row: Row) -> QualityRow:
-    cells = Cells(path, "quality_articles", row)
-    return QualityRow(**{field.name: cells(field.name) for field in fields(QualityRow)})
+    return _filled(QualityRow, Cells(path, "quality_articles", row))
 
 
 def check(path: Path, row: Row) -> CheckRow:
-    cells = Cells(path, "quality_checks", row)
-    return CheckRow(**{field.name: cells(field.name) for field in fields(CheckRow)})
+    return _filled(CheckRow, Cells(path, "quality_checks", row))
+
+
+def _filled(kind: type[_Row], cells: Cells) -> _Row:
+    """A row dataclass whose every field is the checked cell of the same name."""
+    return kind(**{field.name: cells(field.name) for field in fields(kind)})  # type: ignore[arg-type]
 
 
 def capture(path: Path, row: Row, owner: ArticleRow) -> CaptureRow:
