@@ -145,3 +145,31 @@ def test_bad_port_and_empty_archive_are_usage_errors(tmp_path: Path) -> None:
 
 def _stamp(warc_date: str) -> str:
     return "".join(c for c in warc_date if c.isdigit())[:14]
+
+
+def test_a_cut_off_capture_replays_whole_and_at_once(tmp_path: Path) -> None:
+    """A body cut off at max_body_bytes or a lost connection: its header no longer promises the
+    server's length (kept as X-Archive-Orig-Content-Length), so pywb serves what there is, without
+    waiting for bytes that never come."""
+    from test_warc_fields import _exchange
+
+    from scraper.capture.warc import WarcFile
+
+    warc = tmp_path / "out" / "warc" / "cut.warc.gz"
+    warc.parent.mkdir(parents=True)
+    with WarcFile(warc, warc.name) as file:
+        file.write_warcinfo({"software": "test"})
+        file.write_exchange(_exchange("length"), {"software": "test"})
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "scraper", "replay", "--port", str(port), "--out", "out"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_until_up(server, f"http://127.0.0.1:{port}/")
+        url = f"http://127.0.0.1:{port}/archive/20261205000000id_/https://www.interfax.ru/world/1"
+        with urllib.request.urlopen(url, timeout=15) as answer:
+            assert (answer.status, answer.read()) == (200, b"<html><body><p>cut</p>")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
