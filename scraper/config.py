@@ -128,12 +128,19 @@ _RANGES: dict[str, tuple[float, float | None]] = {
 }
 
 
-def load_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+def config_file(config: Path | None = None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The config file a command reads: --config, else $SCRAPER_CONFIG, else ./config.toml if there."""
     env = os.environ if env is None else env
-    settings = Settings()
     path = config or (Path(env["SCRAPER_CONFIG"]) if env.get("SCRAPER_CONFIG") else None)
     if path is None and Path("config.toml").is_file():
         path = Path("config.toml")
+    return path
+
+
+def load_settings(config: Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    env = os.environ if env is None else env
+    settings = Settings()
+    path = config_file(config, env)
     if path is not None:
         settings = replace(settings, **_from_file(path))
     from_env = {field: coerce(field, env[name], f"${name}") for name, field in _ENV.items() if env.get(name)}
@@ -162,8 +169,18 @@ def _from_file(path: Path) -> dict[str, Any]:
             field = _KEYS.get((section, key))
             if field is None:
                 raise ConfigError(f"{path}: unknown key {section}.{key}")
+            if isinstance(value, str) and _TYPES[field] in _UNQUOTED:  # "3" is text in TOML: a typo, not a number
+                raise ConfigError(f"{path}: {section}.{key} must be {_UNQUOTED[_TYPES[field]]}, got {value!r}")
             values[field] = coerce(field, value, f"{path}: {section}.{key}")
     return values
+
+
+# what a config file writes without quotes; the environment's values are all text, and coerce reads them
+_UNQUOTED = {
+    "bool": "true or false, without quotes",
+    "int": "a number, without quotes",
+    "float": "a number, without quotes",
+}
 
 
 def coerce(field: str, value: Any, where: str) -> Any:

@@ -155,3 +155,11 @@ def test_parse_of_a_fifo_says_what_it_is_and_never_waits_for_a_writer(here: Path
         2,
         "error: pipe: a FIFO (named pipe): parse reads one HTML page or one WARC file\n",
     )
+
+
+def test_the_archive_folder_itself_is_re_cleaned_into_itself(here: Path) -> None:
+    """``scraper reclean archives``: the archive folder, whose warc/ holds the WARCs."""
+    archive(here / "archives")
+    result = CliRunner().invoke(app, ["reclean", "archives"])
+    assert result.exit_code == 0, result.output
+    assert len(texts(here / "archives" / "text")) == len(WARCS)

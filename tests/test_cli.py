@@ -200,7 +200,7 @@ def test_corrupt_and_truncated_warcs(run, tmp_path: Path) -> None:  # type: igno
     result = CliRunner().invoke(app, ["reclean", str(torn), str(garbage)])
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert any(line.startswith(f"failed: {torn}: at offset ") and "skipped" in line for line in lines)
+    assert any(line.startswith(f"failed: {torn}: at offset ") and "skipped" in line for line in lines), lines
     assert f"failed: {garbage}: at offset 0: not a WARC record" in lines
     assert len(list((tmp_path / "out2" / "text").rglob("*.txt"))) >= 1  # records before the tear
 
@@ -216,7 +216,9 @@ def test_unwritable_output_folder(run, tmp_path: Path) -> None:  # type: ignore[
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        ('[network]\ntimeout = "soon"\n', "network.timeout must be a number from 0.001 to 86400, got 'soon'"),
+        ('[network]\ntimeout = "soon"\n', "network.timeout must be a number, without quotes, got 'soon'"),
+        ('[network]\ntimeout = "3"\n', "network.timeout must be a number, without quotes, got '3'"),
+        ('[politeness]\nobey_robots = "no"\n', "politeness.obey_robots must be true or false, without quotes, got 'no'"),  # noqa: E501
         ("[network]\nretries = 1.5\n", "network.retries must be a whole number from 0 to 100, got 1.5"),
         ("[network]\ntimout = 3\n", "unknown key network.timout"),
         ('[network]\nconnect_to = { "ftp://x" = "http://127.0.0.1:1" }\n', "'ftp://x' is not an http(s) origin"),

@@ -200,3 +200,16 @@ def test_parse_asks_for_url_when_the_canonical_link_is_relative(tmp_path: Path) 
     assert line.startswith(f"error: {saved}: its canonical link '63953.html'") and line.endswith("pass --url")
     given = CliRunner().invoke(app, ["parse", str(saved), "--url", stored(RBC).capture.url])
     assert given.exit_code == 0 and "(rbc/" in given.output, given.output
+
+
+def test_hints_carry_the_config_read_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """./config.toml, read without --config, is named in the hints all the same, absolute."""
+    from scraper.cli.common import config_used
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SCRAPER_CONFIG", raising=False)
+    assert config_used(None) is None
+    (tmp_path / "config.toml").write_text("")
+    assert config_used(None) == (tmp_path / "config.toml").resolve()
+    monkeypatch.setenv("SCRAPER_CONFIG", "other.toml")
+    assert config_used(None) == (tmp_path / "other.toml").resolve()

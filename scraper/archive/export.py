@@ -1,5 +1,5 @@
 """Article tables for analysis tools: JSON Lines, CSV, and Parquet (the only module that imports
-pyarrow, an optional extra: ``pip install 'scraper[parquet]'``).
+pyarrow, an optional extra: ``pip install '.[parquet]' in the checkout``).
 
 One row per article the catalog holds a text for, by first capture: every field of the article's
 JSON metadata file, in its order, then ``text``, the text file's content exactly (title, blank
@@ -191,7 +191,7 @@ def write_parquet(rows: Iterator[Row], path: Path | BinaryIO) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise UsageError("parquet export needs pyarrow: pip install 'scraper[parquet]'") from None
+        raise UsageError("parquet export needs pyarrow: pip install '.[parquet]' in the checkout") from None
     first = next(rows, None)
     columns = list(first) if first is not None else ["url", "text"]
     schema = pa.schema([(name, _arrow_type(pa, name)) for name in columns])

@@ -60,7 +60,7 @@ def prepared(root: Path) -> Iterator[ReplaySetup]:
     """Index what is not indexed yet and write pywb's config into a temporary folder, which is
     removed when the block ends: the block ends in ``serve``, whose server removes it instead."""
     if importlib.util.find_spec("pywb") is None:
-        raise UsageError("replay needs pywb: pip install 'scraper[replay]'")
+        raise UsageError("replay needs pywb: pip install '.[replay]' in the checkout")
     warcs = Archive(root).warcs
     if not warcs.is_dir():
         raise UsageError(f"{root}: no warc/ folder: nothing archived here yet")

@@ -65,7 +65,7 @@ def pack(
     """Write ``output`` (a .wacz) from every closed WARC under ``<root>/warc``, then validate it.
     The package is put in place whole or not at all, and not once ``stop`` is set."""
     if importlib.util.find_spec("wacz") is None:
-        raise UsageError("pack needs the wacz package: pip install 'scraper[wacz]'")
+        raise UsageError("pack needs the wacz package: pip install '.[wacz]' in the checkout")
     if output.suffix.lower() != ".wacz":
         raise UsageError(f"{output}: the package's name must end in .wacz")
     warc_dir = Archive(root).warcs

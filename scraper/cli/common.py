@@ -23,7 +23,7 @@ from typer._click import Command, Context
 from typer._click.exceptions import BadParameter, ClickException, NoArgsIsHelpError, NoSuchOption
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from scraper.config import Settings, parse_connect_to
+from scraper.config import Settings, config_file, parse_connect_to
 from scraper.errors import ScraperError
 from scraper.models import Outcome
 
@@ -294,3 +294,10 @@ def with_connect_to(settings: Settings, given: list[str] | None) -> Settings:
         return settings
     extra = dict(parse_connect_to(given, "--connect-to"))
     return replace(settings, connect_to=tuple((dict(settings.connect_to) | extra).items()))
+
+
+def config_used(config: Path | None) -> Path | None:
+    """The config file the command read (--config, $SCRAPER_CONFIG or ./config.toml), absolute: the
+    commands a check prints carry it, and work from any folder."""
+    found = config_file(config)
+    return found.resolve() if found else None

@@ -12,7 +12,18 @@ import typer
 
 from scraper.archive.catalog import Catalog
 from scraper.archive.layout import Archive
-from scraper.cli.common import ConfigOpt, ConnectToOpt, OutOpt, err, errors, one_line, out, stoppable, with_connect_to
+from scraper.cli.common import (
+    ConfigOpt,
+    ConnectToOpt,
+    OutOpt,
+    config_used,
+    err,
+    errors,
+    one_line,
+    out,
+    stoppable,
+    with_connect_to,
+)
 from scraper.config import load_settings, parse_since, unknown_site
 from scraper.errors import SnapshotError, UsageError
 from scraper.sites import GENERIC, Site, by_name, site_for
@@ -70,7 +81,7 @@ def check(
             thresholds = Thresholds(history_days=history_days)
             # absolute paths: the snapshot commands printed work from any folder, as cron mails them
             report = check_run(catalog, settings.out.resolve(), now, since=start, sites=names, thresholds=thresholds,
-                               max_body=settings.max_body_bytes, config=config and config.resolve())  # fmt: skip
+                               max_body=settings.max_body_bytes, config=config_used(config))  # fmt: skip
     for line in dict.fromkeys(line for s in report.sites for line in s.missing_warcs):  # said even with --quiet
         err.print(f"warning: {line}", markup=False)
     if as_json:

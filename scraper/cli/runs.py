@@ -19,6 +19,7 @@ from scraper.cli.common import (
     ConnectToOpt,
     OutOpt,
     QuietOpt,
+    config_used,
     err,
     errors,
     one_line,
@@ -135,7 +136,7 @@ def _with_quality(result: RunResult, settings: Settings, sites: list[str], confi
         with Catalog(Archive(settings.out).catalog) as catalog:
             quality = check_run(  # absolute paths: the snapshot commands printed work from anywhere
                 catalog, settings.out.resolve(), datetime.now(UTC), sites=sites, max_body=settings.max_body_bytes,
-                config=config and config.resolve(),
+                config=config_used(config),
             )  # fmt: skip
     except ScraperError as exc:
         return replace(result, notes=(*result.notes, f"quality check not made: {exc}"))

@@ -159,13 +159,17 @@ def _outside(warc: Path, root: Path) -> bool:
 
 def archive_of(paths: list[Path]) -> Path | None:
     """The archive the WARCs belong to, when they all lie in one ``<archive>/warc`` folder (or are
-    that folder): their texts are written beside them, not into the default output folder."""
-    roots = set()
+    that folder, or the archive folder itself): their texts are written beside them, not into the
+    default output folder."""
+    roots: set[Path | None] = set()
     for path in paths:
         folder = path if path.is_dir() else path.parent
         if folder.name in ("", ".."):  # "." or "..": re-cleaned from inside warc/
             folder = Path(os.path.abspath(folder))
-        roots.add(folder.parent if folder.name == "warc" else None)
+        if folder.name == "warc":
+            roots.add(folder.parent)
+        else:  # the archive folder itself (archives/): its warc/ folder holds the WARCs
+            roots.add(folder if path.is_dir() and (folder / "warc").is_dir() else None)
     return roots.pop() if len(roots) == 1 else None
 
 
@@ -182,7 +186,9 @@ def _cluster(scheduler: str) -> ModuleType:
     try:
         from scraper.pipeline import distributed  # an optional extra: imported only when asked for
     except ImportError:
-        raise UsageError(f"--scheduler {scheduler}: Dask is not installed (pip install 'scraper[dask]')") from None
+        raise UsageError(
+            f"--scheduler {scheduler}: Dask is not installed (pip install '.[dask]' in the checkout)"
+        ) from None
     return distributed
 
 
