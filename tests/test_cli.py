@@ -218,7 +218,10 @@ def test_unwritable_output_folder(run, tmp_path: Path) -> None:  # type: ignore[
     [
         ('[network]\ntimeout = "soon"\n', "network.timeout must be a number, without quotes, got 'soon'"),
         ('[network]\ntimeout = "3"\n', "network.timeout must be a number, without quotes, got '3'"),
-        ('[politeness]\nobey_robots = "no"\n', "politeness.obey_robots must be true or false, without quotes, got 'no'"),  # noqa: E501
+        (
+            '[politeness]\nobey_robots = "no"\n',
+            "politeness.obey_robots must be true or false, without quotes, got 'no'",
+        ),
         ("[network]\nretries = 1.5\n", "network.retries must be a whole number from 0 to 100, got 1.5"),
         ("[network]\ntimout = 3\n", "unknown key network.timout"),
         ('[network]\nconnect_to = { "ftp://x" = "http://127.0.0.1:1" }\n', "'ftp://x' is not an http(s) origin"),
