@@ -13,33 +13,17 @@ import textwrap
 import zlib
 from pathlib import Path
 
-import brotlicffi
 import pytest
 from servers import Route, serve
 from test_cli import ARTICLE
-from test_encoding import ORIGIN, _failures, scraper
+from test_encoding import CAP, ORIGIN, _failures, brotli, coded, raw_deflate, scraper
 
 from scraper.capture.encoding import Decoded, decode_body
 
-CAP = 1_000_000
 ONE, TWO = b"<html><body><p>one</p>", b"<p>two</p></body></html>"
 NOISE = random.Random(15).randbytes(200_000)  # compresses to more than a chunk: the end comes late
 AFTER = "but the body goes on after its compressed stream ends"
 STREAMS = "but the body holds more than 1000 compressed streams (a server sends one)"
-
-
-def coded(coding: str) -> tuple[tuple[str, str], ...]:
-    return (("Content-Type", "text/html"), ("Content-Encoding", coding))
-
-
-def brotli(data: bytes) -> bytes:
-    compressor = brotlicffi.Compressor()
-    return bytes(compressor.process(data) + compressor.finish())
-
-
-def raw_deflate(data: bytes) -> bytes:
-    compressor = zlib.compressobj(wbits=-15)
-    return compressor.compress(data) + compressor.flush()
 
 
 def test_zlib_streams_back_to_back_all_decode_as_gzip_members_do() -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import gzip
 import random
 import re
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from test_integrity import members, starts
 from typer.testing import CliRunner, Result
 
 from scraper.archive.cdx import index_path, read_index
@@ -61,21 +61,6 @@ def write(path: Path, large: bool = False) -> list[bytes]:
             )  # fmt: skip
             warc.write_exchange(exchange, {"software": "scraper/0.1.0", "scraper-text": stem(n)})
     return members(path.read_bytes())
-
-
-def members(data: bytes) -> list[bytes]:
-    found = []
-    while data:
-        inflater = zlib.decompressobj(31)
-        inflater.decompress(data)
-        assert inflater.eof, "the file must be whole"
-        found.append(data[: len(data) - len(inflater.unused_data)])
-        data = inflater.unused_data
-    return found
-
-
-def starts(parts: list[bytes]) -> list[int]:
-    return [sum(len(p) for p in parts[:i]) for i in range(len(parts) + 1)]
 
 
 def flipped(parts: list[bytes], index: int, where: Callable[[bytes], int]) -> bytes:
