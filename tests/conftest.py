@@ -1,3 +1,4 @@
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,3 +22,12 @@ def archive(tmp_path: Path) -> Iterator[Any]:
         built = Archive(root, catalog)
         yield built
         built.close()
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder of one's own, no config.toml and no SCRAPER_* variable from the outside."""
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("SCRAPER_")]:
+        monkeypatch.delenv(name)
+    return tmp_path

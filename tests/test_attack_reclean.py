@@ -30,14 +30,6 @@ WARCS = (
 )
 
 
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("SCRAPER_")]:
-        monkeypatch.delenv(name)
-    return tmp_path
-
-
 def archive(root: Path) -> list[Path]:
     """``root/warc`` with the two fixture WARCs in it."""
     (root / "warc").mkdir(parents=True)

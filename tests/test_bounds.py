@@ -53,15 +53,6 @@ NUMBERS = {
 }
 
 
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder of one's own, no config.toml and no SCRAPER_* variable from the outside."""
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("SCRAPER_")]:
-        monkeypatch.delenv(name)
-    return tmp_path
-
-
 def one_line_error(result, starts: str, says: str) -> None:  # type: ignore[no-untyped-def]
     assert result.exit_code == 2, result.output
     assert result.output.startswith(starts) and says in result.output, result.output
