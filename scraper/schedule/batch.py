@@ -30,8 +30,8 @@ from scraper.models import Capture, Outcome, RunReport
 from scraper.pipeline.capture import Capturer, warcinfo
 from scraper.pipeline.store import extract
 from scraper.pipeline.workers import Extractors
-from scraper.schedule.limits import archive_lock
-from scraper.schedule.polite import Polite
+from scraper.schedule.limits import Budget, archive_lock
+from scraper.schedule.polite import CUT_SHORT, Polite
 from scraper.sites import site_for
 from scraper.urls import canonical
 
@@ -100,7 +100,7 @@ def fetch_batch(
             Fetcher(settings, stop=stop) as fetcher,
         ):
             capturer = Capturer(fetcher, warc, archive)
-            polite = Polite(capturer, settings, stop, obey_robots)
+            polite = Polite(capturer, settings, Budget(None, None, stop), obey_robots)
             for seq, url in enumerate(todo):
                 outcome = None if stop.is_set() else _one(capturer, polite, workers, warc.path, seq, url, stop)
                 if outcome is None:  # a stop request: the records of the last page are whole
@@ -152,7 +152,7 @@ def _one(
     it waited its turn, or cut it (or its robots.txt) short, which is no fault of the page's. What
     came before the stop stays archived, marked truncated."""
     why = polite.forbidden(url)
-    if why and why.startswith("robots.txt unreachable") and stop.is_set():
+    if why == CUT_SHORT:
         return None
     if why:  # unreadable robots.txt forbids the host: a failure, not a choice
         return Outcome(url, why.startswith("disallowed"), why, skipped=why.startswith("disallowed"))

@@ -9,23 +9,30 @@ from urllib.parse import urlsplit
 
 from scraper.config import Settings
 from scraper.pipeline.capture import Capturer
-from scraper.schedule.limits import HostPacer, Waits
+from scraper.schedule.limits import Budget, HostPacer
 from scraper.schedule.robots import Robots
+
+# robots.txt was not read because a stop request or the time budget cut it short: nothing is
+# fetched from the host, and it is no fault of the site's (not a failure)
+CUT_SHORT = "robots.txt not read: stopped first"
 
 
 class Polite:
-    def __init__(self, capturer: Capturer, settings: Settings, waits: Waits, obey_robots: bool) -> None:
-        self._capturer, self._agent = capturer, settings.user_agent
+    def __init__(self, capturer: Capturer, settings: Settings, budget: Budget, obey_robots: bool) -> None:
+        self._capturer, self._agent, self._budget = capturer, settings.user_agent, budget
         self._unreachable: dict[str, str] = {}  # host -> why its robots.txt could not be read
         self._robots = Robots(self._fetch_robots) if obey_robots else None
-        self._pacer = HostPacer(settings.delay, settings.crawl_delay_max, self._robots, settings.user_agent, waits)
+        self._pacer = HostPacer(settings.delay, settings.crawl_delay_max, self._robots, settings.user_agent, budget)
 
     def forbidden(self, url: str) -> str | None:
         """Why robots.txt forbids the URL, or None. When robots.txt could not be read at all,
-        nothing may be fetched from that host (RFC 9309), and the reason says so."""
+        nothing may be fetched from that host (RFC 9309), and the reason says so; ``CUT_SHORT`` when a
+        stop or the time budget ended its reading."""
         if self._robots is None or self._robots.allowed(url, self._agent):
             return None
         unreachable = self._unreachable.get(urlsplit(url).netloc)
+        if unreachable == CUT_SHORT:
+            return CUT_SHORT
         return f"robots.txt unreachable: {unreachable}" if unreachable else "disallowed by robots.txt"
 
     def wait(self, url: str) -> bool:
@@ -36,7 +43,8 @@ class Polite:
         got = self._capturer.robots(robots_url)
         self._pacer.sent(robots_url)
         if got.status is None:
-            self._unreachable[urlsplit(robots_url).netloc] = got.error or "no answer"
+            cut = self._budget.spent()
+            self._unreachable[urlsplit(robots_url).netloc] = CUT_SHORT if cut else got.error or "no answer"
             return None
         if got.status >= 500:
             self._unreachable[urlsplit(robots_url).netloc] = f"HTTP {got.status}"

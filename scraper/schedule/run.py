@@ -38,7 +38,7 @@ from scraper.pipeline.store import extract
 from scraper.pipeline.workers import Extractors, Pending
 from scraper.schedule.discover import candidates
 from scraper.schedule.limits import Budget, archive_lock
-from scraper.schedule.polite import Polite
+from scraper.schedule.polite import CUT_SHORT, Polite
 from scraper.schedule.report import RunResult, SiteReport
 from scraper.schedule.sources import Discovering
 from scraper.sites import Site
@@ -169,8 +169,8 @@ class _SiteRun(Discovering):
         why = self.polite.forbidden(url)
         if why is None:
             return False
-        if why.startswith("robots.txt unreachable") and self.shared.budget.spent():
-            self._halted = True  # a stop or the budget cut robots.txt short: no fault of the site's
+        if why == CUT_SHORT:
+            self._halted = True
         elif why.startswith("robots.txt unreachable"):
             self.report.fail(url, why)
         else:
