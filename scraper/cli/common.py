@@ -301,3 +301,9 @@ def config_used(config: Path | None) -> Path | None:
     commands a check prints carry it, and work from any folder."""
     found = config_file(config)
     return found.resolve() if found else None
+
+
+def said_left_out(bad: list[str]) -> None:
+    """Catalog rows with a value of the wrong kind, left out of what a reading command printed."""
+    for line in bad:
+        err.print(one_line(f"warning: bad catalog row, left out: {line}"), markup=False)

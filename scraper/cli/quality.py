@@ -19,8 +19,8 @@ from scraper.cli.common import (
     config_used,
     err,
     errors,
-    one_line,
     out,
+    said_left_out,
     stoppable,
     with_connect_to,
 )
@@ -88,8 +88,7 @@ def check(
         out.print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), markup=False)
     elif not (quiet and not report.failed):  # --quiet (for cron) prints nothing when every site is ok
         _print(report, quiet)
-    for line in bad:
-        err.print(one_line(f"warning: bad catalog row, left out: {line}"), markup=False)
+    said_left_out(bad)
     raise typer.Exit(1 if report.failed or bad else 0)
 
 

@@ -25,6 +25,7 @@ from scraper.cli.common import (
     one_line,
     out,
     progress,
+    said_left_out,
     stop_on_signals,
     stoppable,
     with_connect_to,
@@ -197,7 +198,9 @@ def status(out_dir: OutOpt = None, config: ConfigOpt = None) -> None:
             f"{_when(row.last_run):17} {_when(row.last_success)}",
             markup=False,
         )
-    _left_out(bad)
+    said_left_out(bad)
+    if bad:
+        raise typer.Exit(1)
 
 
 def failures(
@@ -224,13 +227,7 @@ def failures(
             out.print(json.dumps(fields, ensure_ascii=False), markup=False, soft_wrap=True)
         else:
             out.print(one_line(f"{row.site:10} {row.attempts:>8}  {when:17}  {row.url}  {row.reason}"), markup=False)
-    _left_out(bad)
-
-
-def _left_out(bad: list[str]) -> None:
-    """Catalog rows with a value of the wrong kind were left out of what was printed: each said, exit 1."""
-    for line in bad:
-        err.print(one_line(f"warning: bad catalog row, left out: {line}"), markup=False)
+    said_left_out(bad)
     if bad:
         raise typer.Exit(1)
 
