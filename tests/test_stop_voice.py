@@ -4,15 +4,27 @@ test_waits, pack, export, index and replay in test_archive_commands)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from test_reclean_parallel import OtherTool, seed_captures
+from test_run import World
+
+import scraper.sites
+from scraper.archive.catalog import Catalog
+from scraper.config import load_settings
+from scraper.models import Outcome
+from scraper.pipeline.reread import reclean
+from scraper.sites import SITES
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +81,33 @@ def test_a_signal_while_the_command_line_loads_is_one_line_and_130(tmp_path: Pat
     _, stderr = process.communicate(timeout=30)
     assert (process.returncode, stderr) == (130, "stopped: before the command started; nothing was done\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_stopped_reclean_leaves_the_catalog_naming_the_texts_it_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The records under way at the stop are finished, and the catalog learns of every text written
+    (it was told only after the last record: a stop left it naming the adapters of the old texts)."""
+    world, out = World(tmp_path), tmp_path / "out"
+    with ExitStack() as stack:
+        world.start(stack)
+        assert world.run()[0].returncode == 0
+    renamed = tuple(replace(s, layouts=(*s.layouts[:-1], replace(s.layouts[-1], version="stop"))) for s in SITES)
+    monkeypatch.setattr(scraper.sites, "SITES", renamed)
+    stop, seen = threading.Event(), []
+
+    def on_step(outcome: Outcome) -> None:
+        seen.append(outcome)
+        stop.set()  # after the first record, with the others in the window under way
+
+    settings = load_settings(tmp_path / "run.toml", out=out, jobs=2)
+    report = reclean([out / "warc"], settings, on_step, stop=stop)
+    with Catalog(out / "catalog.sqlite", read_only=True) as catalog:
+        rows = [row for row in catalog.articles() if row.text_path]
+    assert 1 < len(seen) == len(report.outcomes) < len(rows)  # the window's records, not all
+    versions = set()
+    for row in rows:
+        said = json.loads((out / (row.text_path or "")).with_suffix(".json").read_text())
+        assert row.adapter == f"{said['adapter']}/{said['adapter_version']}", row
+        versions.add(said["adapter_version"])
+    assert "stop" in versions and len(versions) > 1  # some texts were rewritten, and the others kept

@@ -141,8 +141,9 @@ def reclean(
     outside it are refused, and so is a re-clean while a run holds the archive; WARC files still
     being written are skipped."""
     seen: list[Outcome] = []
+    stop = threading.Event()
     with stoppable(
-        lambda: f"re-cleaned {_count(len(seen), 'record')}; the others keep the texts they had (run it again)"
+        lambda: f"re-cleaned {_count(len(seen), 'record')}; the others keep the texts they had (run it again)", stop
     ):
         root = out_dir or archive_of(paths)
         settings = load_settings(config, out=root, jobs=jobs)
@@ -152,10 +153,15 @@ def reclean(
         notes: list[str] = []  # files skipped as copies of others or still open: said once each, after the summary
         # the bar counts the WARC files' bytes (a total known at once), set after step() counts each record;
         # a cluster's files end in any order, all at once: there it counts records, with no total
-        with archive_lock(archive.root), progress(None, "re-cleaning", quiet, in_bytes=not scheduler) as bar:
+        # a stop finishes the records under way, so that the count said and the catalog match the texts
+        with (
+            archive_lock(archive.root),
+            stop_on_signals(stop),
+            progress(None, "re-cleaning", quiet, in_bytes=not scheduler) as bar,
+        ):
             report = reclean_warcs(
                 warcs, settings, _counted(seen, step(bar, quiet)), scheduler, on_note=notes.append,
-                on_read=lambda read, total: bar.update(bar.task_ids[0], completed=read, total=total),
+                on_read=lambda read, total: bar.update(bar.task_ids[0], completed=read, total=total), stop=stop,
             )  # fmt: skip
     _summary("re-cleaned", report)
     if not quiet:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -60,12 +61,14 @@ def _ignore(*_: object) -> None:
 
 def reclean(
     paths: list[Path], settings: Settings, on_step: OnStep = _ignore, scheduler: str | None = None,
-    on_note: OnNote = _ignore, on_read: OnRead = _ignore,
+    on_note: OnNote = _ignore, on_read: OnRead = _ignore, stop: threading.Event | None = None,
 ) -> RunReport:  # fmt: skip
     """Re-extract every response record of the WARC files with today's adapters; ``on_note`` is
     told of each file skipped, or partly skipped, as a duplicate of another or as marked open;
     ``on_read``, after each record, how far into the files the re-clean is (not on a cluster: its
-    files end in any order, each all at once)."""
+    files end in any order, each all at once). Once ``stop`` is set no record is started; those
+    under way are finished, and the catalog learns of every text written before this returns."""
+    stop = stop or threading.Event()
     cluster = _cluster(scheduler) if scheduler else None
     ordered = sorted(_closed(_found(paths), on_note), key=_copy_last)
     if not ordered:  # every file is still being written: said by on_note
@@ -74,17 +77,21 @@ def reclean(
     done: Iterator[tuple[Outcome, int | None]] = (
         zip(cluster.reclean_on_cluster([f.path for f in files], settings, scheduler), repeat(None))
         if cluster
-        else _in_workers(files, settings, sizes)
+        else _in_workers(files, settings, sizes, stop)
     )
-    outcomes = []
-    for outcome, read in done:
-        outcomes.append(outcome)
-        on_step(outcome)
-        if read is not None:
-            on_read(read, sizes.total)
-    if cluster is None:  # the last record read to its end
-        on_read(sizes.total, sizes.total)
-    record_texts(Archive(settings.out), outcomes, datetime.now(UTC))
+    outcomes: list[Outcome] = []
+    try:
+        for outcome, read in done:
+            outcomes.append(outcome)
+            on_step(outcome)
+            if read is not None:
+                on_read(read, sizes.total)
+            if cluster and stop.is_set():
+                break
+        if not stop.is_set():  # the last record read to its end
+            on_read(sizes.total, sizes.total)
+    finally:  # a stop or a fault part-way: the texts written so far are the catalog's all the same
+        record_texts(Archive(settings.out), outcomes, datetime.now(UTC))
     return RunReport(tuple(outcomes))
 
 
@@ -243,11 +250,14 @@ def _reclean_task(task: _Task) -> Outcome:
 _SPAN = 16  # HTTP responses per span: a damaged record costs its span's records only
 
 
-def _in_workers(files: Iterator[_File], settings: Settings, sizes: _Sizes) -> Iterator[tuple[Outcome, int]]:
+def _in_workers(
+    files: Iterator[_File], settings: Settings, sizes: _Sizes, stop: threading.Event
+) -> Iterator[tuple[Outcome, int]]:
     """Outcomes in file order, each with the bytes before its record (``sizes``), each record
     extracted in one of ``settings.jobs`` worker processes under the per-page time and memory
     limits (one process too: a page past them fails alone, and the re-clean goes on). A bounded
-    window of records in flight lets a large archive stream through instead of loading into memory."""
+    window of records in flight lets a large archive stream through instead of loading into memory;
+    at a stop the records in it are finished (their workers may have written their texts already)."""
     owners = _text_owners(Archive(settings.out))
     tasks = (
         (task, sizes.at(file.path, task.stored)) for file in files for task in _tasks(file, settings, owners=owners)
@@ -255,6 +265,8 @@ def _in_workers(files: Iterator[_File], settings: Settings, sizes: _Sizes) -> It
     with Extractors(settings.jobs, settings.extract_seconds, settings.extract_memory_mb) as workers:
         window: deque[tuple[_Task, Pending[Outcome], int]] = deque()
         for task, read in tasks:
+            if stop.is_set():
+                break
             window.append((task, workers.submit(_reclean_task, task), read))
             if len(window) >= settings.jobs * 4:
                 yield _settled(*window.popleft())
