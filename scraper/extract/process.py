@@ -22,6 +22,7 @@ from scraper.extract.page import HtmlElement
 from scraper.extract.sentinel import Unknown, Watch, keep_known_blocks
 from scraper.models import Article, Capture, Rejected
 from scraper.sites.base import COMMON_DROP, Layout, Site
+from scraper.urls import canonical
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 _MAGIC = {b"%PDF": "PDF", b"\x89PNG": "PNG image", b"GIF8": "GIF image", b"\xff\xd8\xff": "JPEG image",
@@ -35,6 +36,7 @@ _NOT_FOUND = re.compile(
 
 
 ERROR_PAGE = "error page"
+NOT_AN_ARTICLE = "not an article"
 # Past this many start tags a page is markup, not an article: real pages have under 4,000. trafilatura's
 # time grows faster than the element count (a million paragraphs: over 12 minutes, 1.6 GB; the
 # slowest shape under this bound, 25,000 spans in a paragraph, 15 s). Counted before parsing.
@@ -84,6 +86,8 @@ def _process(capture: Capture, site: Site) -> Article | Rejected:
     layout, before, watch = _choose(root, site, capture)
     if error := _error_page(root, layout, before):
         return Rejected(capture.url, f"{ERROR_PAGE}: {error}")
+    if not before and (listing := _not_an_article(capture.url, site)):
+        return Rejected(capture.url, listing)
     facts = read_facts(root, layout, site, capture.url)  # before the drops, which take the scripts
     page.drop(root, COMMON_DROP + layout.drop)
     found = keep_known_blocks(page.containers(root, layout.body), layout)
@@ -129,6 +133,15 @@ def _error_page(root: HtmlElement, layout: Layout, body: list[HtmlElement]) -> s
         return None  # an article page, whatever its headline says
     headline = page.first(root, ("//h1", "//title")) or ""
     return headline[:120] if _NOT_FOUND.search(headline) else None
+
+
+def _not_an_article(url: str, site: Site) -> str | None:
+    """Why a page with no layout's body container is no article: its address is none of the site's
+    articles (a front page, a story listing), so its whole text would be headlines. At an article's
+    address the same miss is a layout change, and the whole page is read (``fallback``)."""
+    if not site.article_urls or site.is_article_url(canonical(url, site)):
+        return None
+    return f"{NOT_AN_ARTICLE}: no article body on the page, and its address is none of {site.name}'s articles"
 
 
 def _metadata(capture: Capture) -> Extracted:

@@ -18,7 +18,7 @@ from scraper.archive.layout import Archive
 from scraper.archive.texts import write_article
 from scraper.capture.warc import Stored
 from scraper.errors import StoreError
-from scraper.extract.process import ERROR_PAGE, process
+from scraper.extract.process import ERROR_PAGE, NOT_AN_ARTICLE, process
 from scraper.models import Article, Capture, Outcome, RecordRef, Rejected, Skipped
 from scraper.sites import site_for
 
@@ -54,8 +54,8 @@ def judge(
     if undecodable:
         return Rejected(capture.url, undecodable)
     result = process(capture, site_for(capture.url))
-    if isinstance(result, Rejected) and result.reason.startswith(ERROR_PAGE):
-        return Skipped(result.url, result.reason)  # the site said "not found": no article, no fault
+    if isinstance(result, Rejected) and result.reason.startswith((ERROR_PAGE, NOT_AN_ARTICLE)):
+        return Skipped(result.url, result.reason)  # "not found", or a front page: no article, no fault
     return result
 
 
