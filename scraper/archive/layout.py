@@ -140,7 +140,14 @@ class Archive:
         return self.confined(self.batch_folder(warc) / stem_name(seq, url))
 
     def confined(self, stem: Path) -> Path:
-        """The stem, refused when its folder leads out of the archive (a symlinked folder)."""
+        """The stem, refused when its folder leads out of the archive (a symlinked folder). The
+        folders below the root are looked at first, one lstat each: where none is a symlink, the
+        folder is inside. (Resolving both paths whole cost a re-clean a tenth of its reading.)"""
+        below = stem.parent.parts[len(self.root.parts) :] if stem.parent.is_relative_to(self.root) else ("..",)
+        if ".." not in below and not any(
+            os.path.islink(self.root.joinpath(*below[: n + 1])) for n in range(len(below))
+        ):
+            return stem
         root = os.path.realpath(self.root)
         folder = os.path.realpath(stem.parent)
         if os.path.commonpath((root, folder)) != root:
