@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from dataclasses import replace
 from datetime import UTC
 from itertools import pairwise
 from pathlib import Path
@@ -18,6 +19,7 @@ from scraper.capture.framing import WHOLE, Span, spans
 from scraper.capture.warc import ReadProblem, Stored, read_responses
 from scraper.config import Settings
 from scraper.models import Capture
+from scraper.pipeline import reclean_work
 from scraper.pipeline import reread as pipeline
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
@@ -156,7 +158,7 @@ def relative(outcomes: list[tuple[object, ...]], out: Path) -> list[tuple[object
 
 
 def test_two_workers_write_the_same_files_as_one(tmp_path: Path, other: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(pipeline, "_SPAN", 3)  # many spans out of a small file
+    monkeypatch.setattr(reclean_work, "SPAN", 3)  # many spans out of a small file
     data = other.read_bytes()
     torn = tmp_path / "in" / "torn.warc.gz"
     torn.write_bytes(data[: int(len(data) * 0.6)])
@@ -177,9 +179,33 @@ def test_each_span_re_cleaned_apart_writes_the_whole_file(tmp_path: Path, other:
     """What a distributed re-clean of a large file's spans relies on."""
     whole, apart = tmp_path / "whole", tmp_path / "apart"
     settings = Settings(out=whole)
-    expected = pipeline.reclean_file(other, settings)
-    found = [
-        o for span in reversed(list(spans(other, 4))) for o in pipeline.reclean_file(other, Settings(out=apart), span)
-    ]
+    expected = reclean_work.reclean_file(other, settings)
+    cut = reversed(list(spans(other, 4)))
+    found = [o for span in cut for o in reclean_work.reclean_file(other, Settings(out=apart), span)]
     assert len(found) == len(expected)
     assert snapshot(apart) == snapshot(whole)
+
+
+def test_a_page_past_the_time_limit_fails_alone_and_its_span_goes_on(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A worker reads and re-cleans its span record by record: the page that parses for minutes
+    fails with the time limit, and the records after it in its span are re-cleaned all the same,
+    by one job and by two alike."""
+    monkeypatch.setattr(reclean_work, "SPAN", 4)
+    captures = seed_captures()
+    attributes = b" ".join(b"a%d=x" % i for i in range(1_000_000))  # libxml2's parse of them is quadratic
+    slow = replace(captures[0], body=b"<html><body><article><p " + attributes + b">text</p></article></body></html>")
+    path = tmp_path / "in" / "slow.warc.gz"
+    path.parent.mkdir()
+    with path.open("wb") as fh:
+        warc = OtherTool(fh)
+        for n in range(10):
+            capture = slow if n == 5 else captures[n % len(captures)]
+            warc.page(capture, f"{capture.url}?id={n}")
+    found = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}"
+        report = pipeline.reclean([path], Settings(out=out, jobs=jobs, extract_seconds=1))
+        found[jobs] = relative([(o.url, o.ok, o.reason, o.text_file, o.changed) for o in report.outcomes], out)
+    assert found[1] == found[2] and snapshot(tmp_path / "jobs1") == snapshot(tmp_path / "jobs2")
+    assert [o[0].rsplit("=", 1)[1] for o in found[2]] == [str(n) for n in range(10)]
+    assert [(o[0].rsplit("=", 1)[1], o[2]) for o in found[2] if not o[1]] == [("5", "extraction took longer than 1 s")]

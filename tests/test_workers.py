@@ -7,13 +7,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from scraper.errors import WorkerError
-from scraper.pipeline.workers import Extractors
+from scraper.pipeline.workers import Extractors, Streamed
 from scraper.schedule.limits import archive_lock
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
@@ -84,3 +86,55 @@ def test_workers_do_not_keep_the_archive_lock_of_a_killed_run(tmp_path: Path) ->
             assert workers
     finally:
         parent.kill()
+
+
+def _counted(context: dict[str, int], n: int, pause: float = 0, stop_at: int | None = None) -> Iterator[object]:
+    """The context's base plus 0, 1, ..., waiting ``pause`` s before item ``stop_at``; with n < 0,
+    -n items of which the last is a lock, which no pickle takes."""
+    for i in range(abs(n)):
+        if i == stop_at:
+            time.sleep(pause)
+        yield threading.Lock() if n < 0 and i == -n - 1 else context["base"] + i
+
+
+def _raising(context: object) -> Iterator[int]:
+    yield 1
+    raise ValueError("bad record")
+
+
+@pytest.mark.parametrize(("jobs", "seconds"), [(1, None), (2, None), (1, 2.0)], ids=["here", "two", "limited"])
+def test_a_streamed_call_gets_the_context_from_the_fork_and_its_items_as_they_come(
+    jobs: int, seconds: float | None
+) -> None:
+    context = {"base": 100}
+    with Extractors(jobs, seconds=seconds, context=context) as workers:
+        got = workers.stream(_counted, 5).result()
+        assert got == Streamed((100, 101, 102, 103, 104))
+        failed = workers.stream(_raising).result()
+        assert failed.items == (1,) and isinstance(failed.error, ValueError)
+        assert workers.submit(divmod, 7, 2).result() == (3, 1)  # the worker goes on
+
+
+def test_a_streamed_item_past_the_time_limit_ends_the_call_with_the_items_before_it() -> None:
+    with Extractors(1, seconds=1, context={"base": 0}) as workers:
+        started = time.monotonic()
+        late = workers.stream(_counted, 6, 30, 3).result()  # items 0-2 at once, then 30 s before item 3
+        assert late.items == (0, 1, 2) and str(late.error) == "extraction took longer than 1 s"
+        assert time.monotonic() - started < 5
+        # the limit is each item's: five items of 0.6 s each take 3 s and pass
+        slow = workers.stream(_slow_items, 5, 0.6).result()
+        assert slow == Streamed((0, 1, 2, 3, 4))
+        assert workers.stream(_counted, 2).result() == Streamed((0, 1))  # a new worker took its place
+
+
+def _slow_items(context: object, n: int, pause: float) -> Iterator[int]:
+    for i in range(n):
+        time.sleep(pause)
+        yield i
+
+
+def test_an_item_that_cannot_be_sent_ends_the_call_and_the_next_call_is_answered_in_order() -> None:
+    with Extractors(2, context={"base": 0}) as workers:
+        broken = workers.stream(_counted, -3).result()
+        assert broken.items == (0, 1) and "could not be sent" in str(broken.error)
+        assert [workers.stream(_counted, 3).result().items for _ in range(4)] == [(0, 1, 2)] * 4

@@ -18,7 +18,7 @@ from dask.distributed import Client, as_completed
 from scraper.config import Settings
 from scraper.errors import UsageError
 from scraper.models import Outcome
-from scraper.pipeline.reread import reclean_file
+from scraper.pipeline.reclean_work import reclean_file
 
 
 def reclean_on_cluster(warcs: list[Path], settings: Settings, scheduler: str) -> Iterator[Outcome]:
