@@ -17,8 +17,8 @@ within a round. Every output is checked to inflate, member by member, with the s
 zlib to the same bytes (standard gzip, so every reader is unchanged). The inflating time of each
 library over the stdlib zlib level 6 output is measured too (the reader's cost).
 
-libdeflate (the ``deflate`` package, one call per member) is timed too when it is installed, for
-reference only: it is no dependency of the project.
+libdeflate (the ``deflate`` package, one call per member) is the writer's codec; isal inflates what
+the reader reads (as a stream, which libdeflate's whole-buffer calls cannot do).
 
 The writer's whole cost per page (``write_exchange``: records built, compressed, written, fsynced,
 in a folder on /dev/shm where one is) is timed with its own codec and with the standard zlib level 6
@@ -90,7 +90,7 @@ def codecs() -> list[Codec]:
         found += [Codec(f"libdeflate {n}", "libdeflate", n, _OneShot.maker(deflate.gzip_compress, n),
                         lambda: _OneShot(deflate.gzip_decompress)) for n in (4, 5, 6, 7, 8)]  # fmt: skip
     except ImportError:
-        print("libdeflate (the deflate package, a reference only) is not installed: skipped")
+        print("libdeflate (the deflate package) is not installed: skipped")
     return found
 
 
