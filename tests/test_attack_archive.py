@@ -28,6 +28,7 @@ from test_replay import free_port, wait_until_up
 from typer.testing import CliRunner
 
 from scraper.archive.cdx import index_path, read_index
+from scraper.archive.verify import verify
 from scraper.cli import app
 
 TIMEOUT = 180  # seconds a command may take on a loaded machine
@@ -259,3 +260,21 @@ def test_pack_and_export_draw_a_bar_with_a_total(archive: Archive, tmp_path: Pat
     assert len(exported.stdout.splitlines()) == 30  # the bar's redirection of stdout did not take the rows
     quiet = scraper(archive.root, "export", "--config", "run.toml", "--quiet", **terminal)
     assert quiet.stderr == ""
+
+
+def test_verify_draws_a_bar_through_its_parts(archive: Archive) -> None:
+    terminal = {"TTY_COMPATIBLE": "1", "COLUMNS": "100"}
+    checked = scraper(archive.root, "verify", "out", **terminal)
+    assert checked.returncode == 0, checked.stderr
+    assert re.search(r"verifying catalog .* 100% ", drawn(checked)), checked.stderr
+
+
+def test_verify_tells_how_far_each_part_is(archive: Archive) -> None:
+    heard: list[tuple[str, int, int]] = []
+    summary = verify(archive.out, lambda line: None, lambda part, done, total: heard.append((part, done, total)))
+    parts = [part for part, _, _ in heard]
+    assert parts == sorted(parts, key=["WARC files", "texts", "catalog"].index)  # in that order, each once
+    size = sum(p.stat().st_size for p in archive.warcs())
+    assert [(d, t) for p, d, t in heard if p == "WARC files"][-1] == (size, size)
+    assert heard[-1] == ("catalog", summary.catalog_entries, summary.catalog_entries) and summary.catalog_entries
+    assert all(0 <= done <= total for _, done, total in heard)

@@ -313,12 +313,7 @@ class Catalog(WatchTables):
 
         Streams in pages, so a long export neither holds the catalog nor loads it whole.
         """
-        where, params = "archived_at IS NOT NULL", list[str]()
-        if site is not None:
-            names = [site] if isinstance(site, str) else list(site)
-            where, params = f"{where} AND site IN ({', '.join('?' * len(names))})", [*params, *names]
-        if since is not None:
-            where, params = f"{where} AND archived_at >= ?", [*params, ts(since)]
+        where, params = _archived(site, since)
         after: tuple[str, str] = ("", "")
         while True:
             rows = self._query(
@@ -330,6 +325,11 @@ class Catalog(WatchTables):
             if len(rows) < _PAGE:
                 return
             after = (rows[-1]["archived_at"], rows[-1]["canonical"])
+
+    def article_count(self, site: str | Sequence[str] | None = None, since: datetime | None = None) -> int:
+        """How many rows ``articles`` goes through (bad ones too), in one query: a progress bar's total."""
+        where, params = _archived(site, since)
+        return int(self._query(f"SELECT COUNT(*) FROM articles WHERE {where}", tuple(params))[0][0])
 
     def damage(self) -> Iterator[str]:
         """Why each bad value of every table is bad (for ``scraper verify``), table by table, row by row."""
@@ -371,6 +371,17 @@ _RECORD_CAPTURE = """INSERT INTO articles (canonical, url, site, first_seen, las
         warc_file = excluded.warc_file, warc_record_id = excluded.warc_record_id, warc_offset = excluded.warc_offset,
         archived_at = COALESCE(archived_at, excluded.archived_at)"""
 _FEED_COLUMNS = ", ".join(field.name for field in fields(FeedRow))
+
+
+def _archived(site: str | Sequence[str] | None, since: datetime | None) -> tuple[str, list[str]]:
+    """The WHERE clause and parameters of the archived articles of ``site`` since ``since``."""
+    where, params = "archived_at IS NOT NULL", list[str]()
+    if site is not None:
+        names = [site] if isinstance(site, str) else list(site)
+        where, params = f"{where} AND site IN ({', '.join('?' * len(names))})", [*params, *names]
+    if since is not None:
+        where, params = f"{where} AND archived_at >= ?", [*params, ts(since)]
+    return where, params
 
 
 def _json_path(text_path: str) -> str:

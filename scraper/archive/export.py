@@ -83,7 +83,7 @@ def export(
 def _count(archive: Archive, sites: list[str] | None, since: datetime | None) -> int:
     """The articles an export will go through; a bad row is said by the export itself."""
     with Catalog(archive.catalog, read_only=True, on_bad_row=lambda _: None) as catalog:
-        return sum(1 for _ in catalog.articles(sites or None, since))
+        return catalog.article_count(sites or None, since)
 
 
 class Tally:

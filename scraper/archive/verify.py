@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,11 @@ from scraper.capture.warc import ReadProblem, check_records, is_warc, record_at,
 from scraper.errors import ArchiveError, CatalogError, UsageError
 
 OnProblem = Callable[[str], None]
+OnProgress = Callable[[str, int, int], None]  # what is being checked, how far (bytes or items), of how many
+
+
+def _unheard(*_: object) -> None:
+    return None
 
 
 @dataclass
@@ -39,9 +46,10 @@ class Summary:
     problems: int = 0
 
 
-def verify(path: Path, on_problem: OnProblem) -> Summary:
+def verify(path: Path, on_problem: OnProblem, on_progress: OnProgress = _unheard) -> Summary:
     """Check a WARC file, or an archive folder (its WARC files, texts and catalog); a path that is
-    neither, or a folder with none of them, is a UsageError."""
+    neither, or a folder with none of them, is a UsageError. ``on_progress`` hears how far each
+    part is: the WARC files in bytes, then the texts, then the catalog's articles."""
     summary = Summary()
 
     def problem(line: str) -> None:
@@ -52,18 +60,34 @@ def verify(path: Path, on_problem: OnProblem) -> Summary:
     root = _archive_root(path)
     if not warcs and root is None:
         raise UsageError(f"{path}: no WARC files, texts or catalog in it: nothing to verify")
-    for warc in warcs:
+    sizes = [_size(warc) for warc in warcs]
+    for warc, before in zip(warcs, accumulate(sizes, initial=0), strict=False):
         summary.warc_files += 1
         if warc.with_name(warc.name + ".open").exists():
             problem(f"{warc}: left open by a run that is still going or was killed (the next run repairs it)")
-        _check_warc(warc, summary, problem)
+        _check_warc(warc, summary, problem, partial(_in_bytes, on_progress, before, sum(sizes)))
+    on_progress("WARC files", sum(sizes), sum(sizes))
     if root is not None:
-        for meta in sorted(Archive(root).texts.rglob("*.json")):
+        metas = sorted(Archive(root).texts.rglob("*.json"))
+        for done, meta in enumerate(metas):
+            on_progress("texts", done, len(metas))
             summary.texts += 1
             _check_text(meta, root, problem)
+        on_progress("texts", len(metas), len(metas))
         if Archive(root).catalog.exists():
-            _check_catalog(root, summary, problem)
+            _check_catalog(root, summary, problem, on_progress)
     return summary
+
+
+def _in_bytes(on_progress: OnProgress, before: int, total: int, offset: int) -> None:
+    on_progress("WARC files", before + offset, total)
+
+
+def _size(warc: Path) -> int:
+    try:
+        return warc.stat().st_size
+    except OSError:  # reading it says what is wrong with it
+        return 0
 
 
 def _warcs(path: Path) -> list[Path]:
@@ -78,9 +102,10 @@ def _warcs(path: Path) -> list[Path]:
     return [path]
 
 
-def _check_warc(warc: Path, summary: Summary, problem: OnProblem) -> None:
+def _check_warc(warc: Path, summary: Summary, problem: OnProblem, at: Callable[[int], None]) -> None:
     try:
         for item in check_records(warc):
+            at(item.offset)
             if isinstance(item, ReadProblem):
                 problem(f"{warc}: offset {item.offset}: {item.reason}")
                 continue
@@ -153,7 +178,7 @@ def _check_text(meta: Path, root: Path, problem: OnProblem) -> None:
         problem(f"{meta}: text_sha256 is not the SHA-256 of {text.name}")
 
 
-def _check_catalog(root: Path, summary: Summary, problem: OnProblem) -> None:
+def _check_catalog(root: Path, summary: Summary, problem: OnProblem, on_progress: OnProgress) -> None:
     where = Archive(root).catalog
     try:  # an empty or foreign file is not opened: SQLite would take it for a new database
         present = catalog_present(where)
@@ -166,9 +191,12 @@ def _check_catalog(root: Path, summary: Summary, problem: OnProblem) -> None:
         with Catalog(where, read_only=True, on_bad_row=lambda _: None) as catalog:
             for line in catalog.damage():
                 problem(line)
-            for row in catalog.articles():
+            total = catalog.article_count()
+            for done, row in enumerate(catalog.articles()):
+                on_progress("catalog", done, max(total, done))
                 summary.catalog_entries += 1
                 _check_row(root, row, problem, where)
+            on_progress("catalog", summary.catalog_entries, summary.catalog_entries)
     except CatalogError as exc:
         problem(str(exc))  # it names the file
 

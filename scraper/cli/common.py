@@ -18,7 +18,15 @@ from typing import Annotated, Any, get_args
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from typer._click import Command, Context
 from typer._click.exceptions import BadParameter, ClickException, NoArgsIsHelpError, NoSuchOption
 from typer.core import TyperArgument, TyperGroup, TyperOption
@@ -268,9 +276,15 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 @contextmanager
-def progress(total: int | None, label: str, quiet: bool, in_bytes: bool = False) -> Iterator[Progress]:
-    count = DownloadColumn(binary_units=True) if in_bytes else MofNCompleteColumn()
-    columns = (TextColumn(label), BarColumn(), count, TimeElapsedColumn())
+def progress(
+    total: int | None, label: str, quiet: bool, in_bytes: bool = False, in_parts: bool = False
+) -> Iterator[Progress]:
+    """A bar on stderr; ``in_parts``: for work in parts of their own units, each part names itself
+    in the label and shows how far it is in percent."""
+    count = (
+        DownloadColumn(binary_units=True) if in_bytes else TaskProgressColumn() if in_parts else MofNCompleteColumn()
+    )
+    columns = (TextColumn("{task.description}"), BarColumn(), count, TimeElapsedColumn())
     # nothing for a log or a pipe: a bar there is noise (and rich ends it with a blank line)
     # stdout stays the command's own (verify's problems, export's rows), not rich's, even at a terminal
     hidden = quiet or not err.is_terminal

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from scraper.archive.verify import verify as check
-from scraper.cli.common import QuietOpt, err, out, stoppable
+from scraper.cli.common import QuietOpt, err, out, progress, stoppable
 
 
 def register(app: typer.Typer) -> None:
@@ -21,8 +21,17 @@ def verify(
 ) -> None:
     """Check every byte and digest of the WARC files, and that every text's JSON and catalog entry
     points at its record; problems one a line, exit 1."""
-    with stoppable(lambda: "verification cut short: the problems printed so far stand; nothing was changed"):
-        summary = check(path, lambda line: out.print(line, markup=False))
+    with (
+        stoppable(lambda: "verification cut short: the problems printed so far stand; nothing was changed"),
+        progress(None, "verifying", quiet, in_parts=True) as bar,
+    ):
+        task = bar.task_ids[0]
+        # the problems go to stdout; where it is the terminal the bar is drawn on, above the bar
+        said = bar.console if out.is_terminal and not bar.disable else out
+        summary = check(
+            path, lambda line: said.print(line, markup=False),
+            lambda part, done, total: bar.update(task, description=f"verifying {part}", completed=done, total=total),
+        )  # fmt: skip
     if not quiet or summary.problems:
         err.print(
             f"verified {_count(summary.warc_files, 'WARC file')} ({_count(summary.records, 'record')}), "
