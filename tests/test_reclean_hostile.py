@@ -100,3 +100,17 @@ def test_a_flipped_byte_costs_its_own_records_only_whatever_the_jobs(tmp_path: P
         written[jobs] = {p.relative_to(out): p.read_bytes() for p in (out / "text").rglob("*.txt")}
     assert written["1"] == written["2"]
     assert len(written["1"]) >= 1  # the record before the damage (reading on past it is the repair's work)
+
+
+def test_fetch_says_which_urls_it_fetched_once(tmp_path: Path) -> None:
+    """The same article given thrice (a tracking parameter, the bare domain) is fetched once, and said."""
+    with serve({"/world/1": Route(body=ARTICLE), "/robots.txt": Route(status=404)}) as server:
+        result = CliRunner().invoke(
+            app, ["fetch", "--out", str(tmp_path / "out"), "--connect-to", f"https://www.interfax.ru={server.origin}",
+                  "https://www.interfax.ru/world/1", "https://www.interfax.ru/world/1?utm_source=x",
+                  "http://interfax.ru/world/1/"],
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "out").rglob("*.txt"))) == 1
+    said = "fetched once: 2 URLs are articles given before (https://www.interfax.ru/world/1?utm_source=x, "
+    assert said + "http://interfax.ru/world/1/)" in result.output

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import resource
 import signal
 import socket
@@ -239,6 +240,7 @@ def test_a_fetch_stuck_on_a_trickle_ends_soon_and_closes_its_warc(tmp_path: Path
     assert took < 10 and "Traceback" not in said, said
     assert code == 130, said
     assert "stopped: 2 URLs not fetched" in said
+    assert re.search(r"; texts: \S*out/text/fetch-\S+$", said.strip().splitlines()[-1]), said  # /world/1's
     (warc,) = warcs_whole(tmp_path / "out")
     with warc.open("rb") as fh:
         responses = [r for r in ArchiveIterator(fh) if r.rec_type == "response"]

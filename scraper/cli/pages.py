@@ -78,8 +78,10 @@ def fetch(
     for note in result.notes:
         err.print(note, markup=False)
     if stop.is_set():
+        texts = f"; texts: {result.texts}" if result.texts else ""
         err.print(
-            f"stopped: {_count(result.not_reached, 'URL')} not fetched; WARC: {result.warc or 'none'}", markup=False
+            f"stopped: {_count(result.not_reached, 'URL')} not fetched; WARC: {result.warc or 'none'}{texts}",
+            markup=False,
         )
         raise typer.Exit(130)
     if not quiet:

@@ -92,7 +92,8 @@ def fetch_batch(
         archive.warcs.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ArchiveError(f"{warc.path}: cannot create WARC file: {exc.strerror or exc}") from exc
-    notes, todo, outcomes = _repair(archive), _once(urls), list[Outcome]()
+    todo, again = _once(urls)
+    notes, outcomes = [*_repair(archive), *_said_once(again)], list[Outcome]()
     try:
         # forked before the fetcher's threads exist; each page extracted under the time and memory limits
         with (
@@ -136,13 +137,26 @@ def _repair(archive: Archive) -> list[str]:
         return [f"files marked open not repaired: {exc}"]
 
 
-def _once(urls: list[str]) -> list[str]:
+def _once(urls: list[str]) -> tuple[list[str], list[str]]:
     """Each article once: addresses that normalise alike (tracking parameters, a trailing slash,
-    a mobile host) are one, the first given kept."""
+    a mobile host) are one, the first given kept; and the others, left out."""
     seen: dict[str, str] = {}
+    again = []
     for url in urls:
-        seen.setdefault(canonical(url, site_for(url)), url)
-    return list(seen.values())
+        key = canonical(url, site_for(url))
+        if key in seen:
+            again.append(url)
+        else:
+            seen[key] = url
+    return list(seen.values()), again
+
+
+def _said_once(again: list[str]) -> list[str]:
+    if not again:
+        return []
+    more = f" and {len(again) - 3} more" if len(again) > 3 else ""
+    said = "1 URL is an article" if len(again) == 1 else f"{len(again)} URLs are articles"
+    return [f"fetched once: {said} given before ({', '.join(again[:3])}{more})"]
 
 
 def _one(

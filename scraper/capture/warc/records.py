@@ -203,7 +203,7 @@ def iterate(fh: Readable, bodies: Mapping[str, int]) -> Generator[Record, None, 
     # warcio writes the line it finds after a block that its Content-Length ended early to stderr,
     # archive data and all; the record's digest says what is wrong with it instead
     records.INC_RECORD = ""
-    records.reader.__class__ = _QuietReader  # nothing is read yet: the reader it made, quiet
+    records.reader = _QuietReader(records.fh)  # nothing is read yet: a quiet reader in place of the one it made
     try:
         for record in records:
             wanted = bodies.get(record.rec_type or "", 0)
