@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import date, datetime, timedelta
@@ -34,12 +34,11 @@ from typing import Any
 from scraper.archive import catalog_rows as rows_of
 from scraper.archive.catalog_file import open_reader, open_writer
 from scraper.archive.catalog_rows import Cells
-from scraper.archive.catalog_watch import WatchTables
+from scraper.archive.catalog_watch import ARTICLE_COLUMNS, WatchTables
 from scraper.archive.schema import ArticleRow, CaptureRow, FeedRow, ts
 from scraper.errors import CatalogError
 
 _CHUNK = 500  # canonicals per IN (...) query, far below SQLite's variable limit
-_PAGE = 1000  # rows per query while streaming articles(), so no lock is held between pages
 _MAX_DELAY = timedelta(days=30)  # doubling stops here: a long-failing URL is still tried monthly
 
 
@@ -257,7 +256,7 @@ class Catalog(WatchTables):
         return failures
 
     def article(self, canonical: str) -> ArticleRow | None:
-        rows = self._query(f"SELECT rowid AS rowid, {_ARTICLE_COLUMNS} FROM articles WHERE canonical = ?", (canonical,))
+        rows = self._query(f"SELECT rowid AS rowid, {ARTICLE_COLUMNS} FROM articles WHERE canonical = ?", (canonical,))
         return next(self._converted(rows_of.article, rows), None)
 
     def next_serial(self, site: str, day: date, canonical: str | None = None) -> int:
@@ -307,44 +306,6 @@ class Catalog(WatchTables):
                 f"INSERT OR REPLACE INTO feeds ({_FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values
             )
 
-    def articles(self, site: str | Sequence[str] | None = None, since: datetime | None = None) -> Iterator[ArticleRow]:
-        """Archived articles (a capture recorded) of ``site`` (a name or several), by first capture;
-        ``since`` bounds that time, inclusive.
-
-        Streams in pages, so a long export neither holds the catalog nor loads it whole.
-        """
-        where, params = _archived(site, since)
-        after: tuple[str, str] = ("", "")
-        while True:
-            rows = self._query(
-                f"SELECT rowid AS rowid, {_ARTICLE_COLUMNS} FROM articles"
-                f" WHERE {where} AND (archived_at, canonical) > (?, ?) ORDER BY archived_at, canonical LIMIT ?",
-                (*params, *after, _PAGE),
-            )
-            yield from self._converted(rows_of.article, rows)
-            if len(rows) < _PAGE:
-                return
-            after = (rows[-1]["archived_at"], rows[-1]["canonical"])
-
-    def article_count(self, site: str | Sequence[str] | None = None, since: datetime | None = None) -> int:
-        """How many rows ``articles`` goes through (bad ones too), in one query: a progress bar's total."""
-        where, params = _archived(site, since)
-        return int(self._query(f"SELECT COUNT(*) FROM articles WHERE {where}", tuple(params))[0][0])
-
-    def damage(self) -> Iterator[str]:
-        """Why each bad value of every table is bad (for ``scraper verify``), table by table, row by row."""
-        for table in rows_of.COLUMNS:
-            after = 0
-            while True:
-                rows = self._query(
-                    f"SELECT rowid AS rowid, * FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, _PAGE)
-                )
-                for row in rows:
-                    yield from Cells(self.path, table, row).bad()
-                if len(rows) < _PAGE:
-                    break
-                after = rows[-1]["rowid"]
-
     def _give_up(self, site: str, max_attempts: int) -> None:
         self._db.execute(
             "UPDATE articles SET gave_up = 1, next_retry_at = NULL"
@@ -361,7 +322,6 @@ class Catalog(WatchTables):
         return rows
 
 
-_ARTICLE_COLUMNS = ", ".join(field.name for field in fields(ArticleRow))
 # a later capture moves the pointers (the rewritten JSON names it) but keeps first_seen and archived_at
 _RECORD_CAPTURE = """INSERT INTO articles (canonical, url, site, first_seen, last_fetched, http_status, etag,
         last_modified, payload_digest, warc_file, warc_record_id, warc_offset, archived_at)
@@ -371,17 +331,6 @@ _RECORD_CAPTURE = """INSERT INTO articles (canonical, url, site, first_seen, las
         warc_file = excluded.warc_file, warc_record_id = excluded.warc_record_id, warc_offset = excluded.warc_offset,
         archived_at = COALESCE(archived_at, excluded.archived_at)"""
 _FEED_COLUMNS = ", ".join(field.name for field in fields(FeedRow))
-
-
-def _archived(site: str | Sequence[str] | None, since: datetime | None) -> tuple[str, list[str]]:
-    """The WHERE clause and parameters of the archived articles of ``site`` since ``since``."""
-    where, params = "archived_at IS NOT NULL", list[str]()
-    if site is not None:
-        names = [site] if isinstance(site, str) else list(site)
-        where, params = f"{where} AND site IN ({', '.join('?' * len(names))})", [*params, *names]
-    if since is not None:
-        where, params = f"{where} AND archived_at >= ?", [*params, ts(since)]
-    return where, params
 
 
 def _json_path(text_path: str) -> str:

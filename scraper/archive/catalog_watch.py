@@ -1,11 +1,12 @@
-"""The part of the catalog that reports: runs, each site's status, and the quality watch's tables
-(its figures, its checks, and when each site's articles came, for the silence rule). Mixed into
+"""The part of the catalog that reports: runs, each site's status, the quality watch's tables
+(its figures, its checks, and when each site's articles came, for the silence rule), and the
+archived articles listed for export and verify, with every bad value found. Mixed into
 ``Catalog``, which owns the connection; no module but the catalog's touches the database."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import fields
 from datetime import datetime
@@ -14,10 +15,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from scraper.archive import catalog_rows as rows_of
 from scraper.archive.catalog_rows import Cells, Row, good
-from scraper.archive.schema import CheckRow, FailureRow, QualityRow, SiteStatus, ts
+from scraper.archive.schema import ArticleRow, CheckRow, FailureRow, QualityRow, SiteStatus, ts
 from scraper.errors import CatalogError
 
 _QUALITY_COLUMNS = ", ".join(field.name for field in fields(QualityRow))
+ARTICLE_COLUMNS = ", ".join(field.name for field in fields(ArticleRow))
+_PAGE = 1000  # rows per query while streaming articles(), so no lock is held between pages
 _COUNTED = ("site", "text_path", "failures", "gave_up")  # the article columns status() counts by
 _T = TypeVar("_T")
 
@@ -45,6 +48,44 @@ class WatchTables:
                 if str(exc) not in self._told:
                     self._told.add(str(exc))
                     self._on_bad_row(str(exc))
+
+    def articles(self, site: str | Sequence[str] | None = None, since: datetime | None = None) -> Iterator[ArticleRow]:
+        """Archived articles (a capture recorded) of ``site`` (a name or several), by first capture;
+        ``since`` bounds that time, inclusive.
+
+        Streams in pages, so a long export neither holds the catalog nor loads it whole.
+        """
+        where, params = _of_archived(site, since)
+        after: tuple[str, str] = ("", "")
+        while True:
+            rows = self._query(
+                f"SELECT rowid AS rowid, {ARTICLE_COLUMNS} FROM articles"
+                f" WHERE {where} AND (archived_at, canonical) > (?, ?) ORDER BY archived_at, canonical LIMIT ?",
+                (*params, *after, _PAGE),
+            )
+            yield from self._converted(rows_of.article, rows)
+            if len(rows) < _PAGE:
+                return
+            after = (rows[-1]["archived_at"], rows[-1]["canonical"])
+
+    def article_count(self, site: str | Sequence[str] | None = None, since: datetime | None = None) -> int:
+        """How many rows ``articles`` goes through (bad ones too), in one query: a progress bar's total."""
+        where, params = _of_archived(site, since)
+        return int(self._query(f"SELECT COUNT(*) FROM articles WHERE {where}", tuple(params))[0][0])
+
+    def damage(self) -> Iterator[str]:
+        """Why each bad value of every table is bad (for ``scraper verify``), table by table, row by row."""
+        for table in rows_of.COLUMNS:
+            after = 0
+            while True:
+                rows = self._query(
+                    f"SELECT rowid AS rowid, * FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, _PAGE)
+                )
+                for row in rows:
+                    yield from Cells(self.path, table, row).bad()
+                if len(rows) < _PAGE:
+                    break
+                after = rows[-1]["rowid"]
 
     def start_run(self, now: datetime) -> int:
         with self.transaction():
@@ -180,3 +221,14 @@ def _site_ok(entry: Mapping[str, Any]) -> bool:
     if "status" in entry:
         return bool(entry["status"] == "ok")
     return not entry.get("failed") and not entry.get("error")
+
+
+def _of_archived(site: str | Sequence[str] | None, since: datetime | None) -> tuple[str, list[str]]:
+    """The WHERE clause and parameters of the archived articles of ``site`` since ``since``."""
+    where, params = "archived_at IS NOT NULL", list[str]()
+    if site is not None:
+        names = [site] if isinstance(site, str) else list(site)
+        where, params = f"{where} AND site IN ({', '.join('?' * len(names))})", [*params, *names]
+    if since is not None:
+        where, params = f"{where} AND archived_at >= ?", [*params, ts(since)]
+    return where, params
