@@ -1,5 +1,5 @@
-"""The one module that imports warcio (and isal, its gzip inflater): records made into bytes for
-the writer, and records read back for the reader and the checker, each with what is wrong with it.
+"""The one module that imports warcio: records made into bytes for the writer, and records read
+back for the reader and the checker, each with what is wrong with it.
 
 warcio reads a gzip member cut short without a word, and skips its digest check when a block
 ends before its Content-Length, so a torn record would read as a whole one with a shorter body.
@@ -14,12 +14,11 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from io import BytesIO
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, Protocol
 
-from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
@@ -35,7 +34,6 @@ Headers = tuple[tuple[str, str], ...]
 _SAID_MAX = 200  # characters of warcio's message kept in a problem
 _CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,8})[ \t]*(?:;[^\r\n]*)?\r\n")  # a chunk's size, in hex
 
-_ISAL_ERROR = cast(type[Exception], isal_zlib.error)  # its stubs do not call it an exception class
 # what warcio raises on torn or corrupt input, beyond its own ArchiveLoadFailed
 _RAISED = (
     ArchiveLoadFailed,
@@ -47,7 +45,6 @@ _RAISED = (
     IndexError,
     KeyError,
     zlib.error,
-    _ISAL_ERROR,
 )
 
 
@@ -79,27 +76,16 @@ class Bounded:
         return data
 
 
-def _gzip_inflater() -> Any:
-    return isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
-
-
 class _QuietReader(DecompressingBufferedReader):  # type: ignore[misc]  # warcio has no types
     """warcio's reader, but a gzip member whose data goes wrong part way ends there without a line
-    on stderr from warcio: the reader of the record says what is wrong with it, at its offset. Its
-    members are inflated by ISA-L: the same standard gzip, read in 0.7 of the time zlib takes (the
-    writer's libdeflate inflates whole buffers only, and a record is read as a stream)."""
-
-    DECOMPRESSORS: ClassVar[dict[str, Callable[[], Any]]] = {
-        **DecompressingBufferedReader.DECOMPRESSORS,
-        "gzip": _gzip_inflater,
-    }
+    on stderr from warcio: the reader of the record says what is wrong with it, at its offset."""
 
     def _decompress(self, data: bytes) -> bytes:
         if self.decompressor is None or not data or not self.num_block_read:
             return bytes(super()._decompress(data))  # a member's first read: warcio tries it as no gzip
         try:
             return bytes(self.decompressor.decompress(data))
-        except (zlib.error, _ISAL_ERROR):
+        except zlib.error:
             return b""  # as warcio does, after its line on stderr
 
 
