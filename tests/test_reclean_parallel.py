@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from dataclasses import replace
 from datetime import UTC
 from itertools import pairwise
@@ -186,10 +187,12 @@ def test_each_span_re_cleaned_apart_writes_the_whole_file(tmp_path: Path, other:
     assert snapshot(apart) == snapshot(whole)
 
 
-def test_a_page_past_the_time_limit_fails_alone_and_its_span_goes_on(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("damaged", [4, 5], ids=["before", "same"])
+def test_a_page_past_the_time_limit_fails_alone_and_its_span_goes_on(tmp_path: Path, monkeypatch, damaged: int) -> None:  # type: ignore[no-untyped-def]
     """A worker reads and re-cleans its span record by record: the page that parses for minutes
     fails with the time limit, and the records after it in its span are re-cleaned all the same,
-    by one job and by two alike."""
+    by one job and by two alike; a damaged request record near it (said before the response it
+    follows) is said once, and takes the blame of no page."""
     monkeypatch.setattr(reclean_work, "SPAN", 4)
     captures = seed_captures()
     attributes = b" ".join(b"a%d=x" % i for i in range(1_000_000))  # libxml2's parse of them is quadratic
@@ -200,12 +203,47 @@ def test_a_page_past_the_time_limit_fails_alone_and_its_span_goes_on(tmp_path: P
         warc = OtherTool(fh)
         for n in range(10):
             capture = slow if n == 5 else captures[n % len(captures)]
-            warc.page(capture, f"{capture.url}?id={n}")
+            warc.page(capture, f"{capture.url}?id={n}", request_digest=BAD_DIGEST if n == damaged else None)
     found = {}
     for jobs in (1, 2):
         out = tmp_path / f"jobs{jobs}"
         report = pipeline.reclean([path], Settings(out=out, jobs=jobs, extract_seconds=1))
         found[jobs] = relative([(o.url, o.ok, o.reason, o.text_file, o.changed) for o in report.outcomes], out)
     assert found[1] == found[2] and snapshot(tmp_path / "jobs1") == snapshot(tmp_path / "jobs2")
-    assert [o[0].rsplit("=", 1)[1] for o in found[2]] == [str(n) for n in range(10)]
-    assert [(o[0].rsplit("=", 1)[1], o[2]) for o in found[2] if not o[1]] == [("5", "extraction took longer than 1 s")]
+    pages = [o for o in found[2] if "?id=" in o[0]]
+    assert [o[0].rsplit("=", 1)[1] for o in pages] == [str(n) for n in range(10)]
+    assert [(o[0].rsplit("=", 1)[1], o[2]) for o in pages if not o[1]] == [("5", "extraction took longer than 1 s")]
+    (problem,) = [o[2] for o in found[2] if "?id=" not in o[0]]
+    assert "corrupt or truncated request record" in problem
+
+
+def test_reading_a_large_record_is_not_a_pages_time(tmp_path: Path) -> None:
+    """The time limit is each page's re-clean: reading a record of 1.5 GB between two pages (seconds
+    of inflating) is no page's time, and fails none."""
+    path = tmp_path / "in" / "big.warc.gz"
+    path.parent.mkdir()
+    captures = seed_captures()
+    with path.open("wb") as fh:
+        warc = OtherTool(fh)
+        for n in range(6):
+            warc.page(captures[n % len(captures)], f"{captures[n % len(captures)].url}?id={n}")
+            if n == 2:
+                fh.flush()
+                zeros(fh, 1536 << 20)
+    report = pipeline.reclean([path], Settings(out=tmp_path / "out", jobs=2, extract_seconds=0.5))
+    assert [(o.ok, o.reason) for o in report.outcomes] == [(True, "")] * 6
+
+
+def zeros(fh: io.BufferedWriter, size: int) -> None:
+    """A resource record of ``size`` zero bytes, in a gzip member of its own, written as it is made."""
+    head = (
+        "WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000001>\r\n"
+        f"WARC-Date: 2024-05-01T12:00:00Z\r\nWARC-Target-URI: https://www.interfax.ru/big.bin\r\n"
+        f"Content-Type: application/octet-stream\r\nContent-Length: {size}\r\n\r\n"
+    ).encode()
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+    fh.write(packer.compress(head))
+    chunk = bytes(1 << 20)
+    for _ in range(size >> 20):
+        fh.write(packer.compress(chunk))
+    fh.write(packer.compress(b"\r\n\r\n") + packer.flush())

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scraper.errors import WorkerError
-from scraper.pipeline.workers import Extractors, Streamed
+from scraper.pipeline.workers import CLOCK, Clock, Extractors, Streamed
 from scraper.schedule.limits import archive_lock
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc (Linux)")
@@ -92,12 +92,14 @@ def _counted(context: dict[str, int], n: int, pause: float = 0, stop_at: int | N
     """The context's base plus 0, 1, ..., waiting ``pause`` s before item ``stop_at``; with n < 0,
     -n items of which the last is a lock, which no pickle takes."""
     for i in range(abs(n)):
+        yield CLOCK
         if i == stop_at:
             time.sleep(pause)
         yield threading.Lock() if n < 0 and i == -n - 1 else context["base"] + i
 
 
-def _raising(context: object) -> Iterator[int]:
+def _raising(context: object) -> Iterator[int | Clock]:
+    yield CLOCK
     yield 1
     raise ValueError("bad record")
 
@@ -124,11 +126,15 @@ def test_a_streamed_item_past_the_time_limit_ends_the_call_with_the_items_before
         # the limit is each item's: five items of 0.6 s each take 3 s and pass
         slow = workers.stream(_slow_items, 5, 0.6).result()
         assert slow == Streamed((0, 1, 2, 3, 4))
+        # what comes before a mark is not timed: 1.5 s there, under a limit of 1 s, passes
+        assert workers.stream(_slow_items, 2, 0.1, 1.5).result() == Streamed((0, 1))
         assert workers.stream(_counted, 2).result() == Streamed((0, 1))  # a new worker took its place
 
 
-def _slow_items(context: object, n: int, pause: float) -> Iterator[int]:
+def _slow_items(context: object, n: int, pause: float, before_clock: float = 0) -> Iterator[int | Clock]:
     for i in range(n):
+        time.sleep(before_clock)  # reading, say: not timed
+        yield CLOCK
         time.sleep(pause)
         yield i
 

@@ -8,7 +8,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from itertools import accumulate, chain
+from itertools import accumulate, chain, islice
 from pathlib import Path
 
 from scraper.archive.catalog import Catalog
@@ -19,7 +19,7 @@ from scraper.config import Settings
 from scraper.errors import ArchiveError, WorkerError
 from scraper.models import Outcome
 from scraper.pipeline.store import Archived, archived_as, extract
-from scraper.pipeline.workers import Extractors, Pending, Streamed
+from scraper.pipeline.workers import CLOCK, Clock, Extractors, Pending, Streamed
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +145,11 @@ def in_workers(
 
 def _reclean_span(
     owners: Mapping[str, str], warc: Path, settings: Settings, span: Span, skip: frozenset[int]
-) -> Iterator[_Done]:
-    """A worker's share: the records of one span, read and re-cleaned in the worker, as they end."""
+) -> Iterator[_Done | Clock]:
+    """A worker's share: the records of one span, read and re-cleaned in the worker, as they end; the
+    per-page time limit counts each record's re-clean, not the reading of it."""
     for task in _tasks(File(warc, skip), settings, span, owners):
+        yield CLOCK
         yield _reclean_task(task), _offset(task.stored)
 
 
@@ -164,12 +166,15 @@ class _Rest:
     owners: Mapping[str, str]
     workers: Extractors
 
-    def after(self, file: File, span: Span, last: int, error: Exception) -> Iterator[_Done]:
-        tasks = [t for t in _tasks(file, self.settings, span, self.owners) if _offset(t.stored) > last]
-        if tasks:  # the first record after the last one done is the one its worker was on
-            yield _failed(tasks[0], error), _offset(tasks[0].stored)
-        pending = [(task, self.workers.submit(_reclean_task, task)) for task in tasks[1:]]
-        yield from ((_settled(task, result), _offset(task.stored)) for task, result in pending)
+    def after(self, file: File, span: Span, done: int, error: Exception) -> Iterator[_Done]:
+        """The span's records after the first ``done``, which its worker ended: the reading is the
+        same here, item for item (not in offset order: a damaged request may be said before the
+        response it follows). The next one is the one its worker was on when ``error`` came."""
+        rest = islice(_tasks(file, self.settings, span, self.owners), done, None)
+        if (culprit := next(rest, None)) is not None:
+            yield _failed(culprit, error), _offset(culprit.stored)
+        for task in rest:  # one at a time: a span's bodies are not held at once
+            yield _settled(task, self.workers.submit(_reclean_task, task)), _offset(task.stored)
 
 
 def _span_done(
@@ -180,7 +185,7 @@ def _span_done(
         raise done.error  # no limit: what reading here would raise too
     ended: Iterable[_Done] = done.items
     if done.error is not None:
-        ended = chain(done.items, rest.after(file, span, done.items[-1][1] if done.items else -1, done.error))
+        ended = chain(done.items, rest.after(file, span, len(done.items), done.error))
     for outcome, offset in ended:
         yield outcome, sizes.at(file.path, offset)
 

@@ -48,6 +48,16 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class Clock:
+    """What a streamed call yields before the work that its next item ends: the time limit counts from
+    this mark to that item. What comes between an item and the next mark (reading a record) is not
+    timed, as a call that reads the archive and one that only extracts should be judged alike."""
+
+
+CLOCK = Clock()
+
+
+@dataclass(frozen=True, slots=True)
 class Call:
     future: Future[Any]
     fn: Callable[..., Any]
@@ -112,8 +122,14 @@ class Worker:
             self.conn.send((call.fn, call.args, call.kwargs, call.streamed))
         except OSError as exc:
             raise Lost("a worker process died") from exc
-        while (reply := self._reply(seconds))[0] == "item":
+        # a streamed call is timed from each mark to the item after it, a plain one whole
+        clock = None if call.streamed else seconds
+        while (reply := self._reply(clock))[0] == "item":
+            if isinstance(reply[1], Clock):
+                clock = seconds
+                continue
             received.append(reply[1])
+            clock = None
         kind, value = reply
         if kind == "raised":
             raise value

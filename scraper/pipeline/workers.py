@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from scraper.errors import WorkerError
-from scraper.pipeline.worker import Call, Limits, Lost, Worker
+from scraper.pipeline.worker import CLOCK, Call, Clock, Limits, Lost, Worker
+
+__all__ = ["CLOCK", "Clock", "Extractors", "Pending", "Streamed"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -90,11 +92,12 @@ class Extractors:
         return self._submit(Call(Future(), fn, args, kwargs, timed=False))
 
     def stream(
-        self, fn: Callable[Concatenate[Any, P], Iterable[R]], *args: P.args, **kwargs: P.kwargs
+        self, fn: Callable[Concatenate[Any, P], Iterable[R | Clock]], *args: P.args, **kwargs: P.kwargs
     ) -> Pending[Streamed[R]]:
-        """Call ``fn(context, *args)``, which yields items: each is sent back as it is made, and the
-        time limit counts for each item from the one before (the memory bound, for the whole call).
-        A limit broken part way ends the call with the items made before it."""
+        """Call ``fn(context, *args)``, which yields items: each is sent back as it is made. The time
+        limit counts from each ``CLOCK`` that ``fn`` yields to the item after it, and not otherwise;
+        the memory bound, for the whole call. A limit broken part way ends the call with the items
+        made before it."""
         return self._submit(Call(Future(), fn, args, kwargs, timed=True, streamed=True))
 
     def _submit(self, call: Call) -> Pending[Any]:
@@ -149,7 +152,7 @@ def _settle(call: Call, exc: Exception, received: list[Any]) -> None:
 def _stream_here(fn: Callable[..., Iterable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Streamed[Any]:
     items: list[Any] = []
     try:
-        items.extend(fn(*args, **kwargs))
+        items.extend(item for item in fn(*args, **kwargs) if not isinstance(item, Clock))
     except Exception as exc:
         return Streamed(tuple(items), exc)
     return Streamed(tuple(items))
