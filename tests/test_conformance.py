@@ -90,3 +90,28 @@ def test_other_pages_do_not_pass_for_clean_articles(name: str) -> None:
     # a homepage or story listing has no article container, and its address is no article's: its
     # whole text would be headlines
     assert isinstance(result, Rejected) and result.reason.startswith(NOT_AN_ARTICLE), result
+
+
+ZN_2025 = "znua/zn-ua-ukr-UKRAINE-2025-09-07-ataka-na-kyiv-652772.html"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        KNOWN[ZN_2025][0],
+        KNOWN[ZN_2025][0].replace("zn.ua/ukr/", "zn.ua/ukr/amp/"),  # the page's own rel=amphtml
+        KNOWN[ZN_2025][0].replace("zn.ua/", "zn.ua./"),
+        KNOWN[ZN_2025][0] + "?page=1",
+        KNOWN[ZN_2025][0].replace("-", "%2D"),
+    ],
+    ids=["canonical", "amp", "trailing-dot", "query", "percent"],
+)
+def test_an_article_whose_layout_changed_keeps_its_text_at_any_address(url: str) -> None:
+    """A layout miss reads the whole page wherever the article is found: only a front page or a
+    listing is no article."""
+    if not (PAGES / ZN_2025).exists():
+        pytest.skip(f"{ZN_2025} not saved")
+    page = capture(ZN_2025)
+    missed = page.body.replace(b"content-wrap-inside", b"content-wrap-renamed")
+    result = process(Capture(url, page.fetched_at, 200, page.headers, missed), site_for(url))
+    assert isinstance(result, Article) and result.fallback and len(result.paragraphs) >= 2, result

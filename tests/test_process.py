@@ -57,23 +57,27 @@ def test_a_missing_body_container_falls_back_and_says_so() -> None:
     assert isinstance(article, Article) and article.fallback and article.title == "Заголовок"
 
 
-def test_a_page_without_a_body_at_no_article_address_is_no_article() -> None:
-    """A front page or a listing of the site: its whole text would be headlines. At an article's
-    address the same page is a layout miss, read whole and flagged."""
+def test_a_front_page_or_a_listing_without_a_body_is_no_article() -> None:
+    """A front page or a listing of the site: its whole text would be headlines. At any other
+    address, of a shape listed or not, the same page is a layout miss, read whole and flagged."""
     body = (
         "<html><body><h1>Заголовок</h1><div class='new-layout'><p>Первый абзац статьи, достаточно длинный "
         "для экстрактора текста.</p><p>Второй абзац статьи с подробностями события.</p></div></body></html>"
     )
     layout = Layout("1", body=("//div[@id='gone']",), title=("//h1",))
-    site = Site(name="t", hosts=("t.example",), article_urls=(r"/news/\d+$",), layouts=(layout,))
-    for url in ("https://t.example/", "https://t.example/story/5", "https://t.example/news/5/photos"):
+    site = Site(
+        name="t", hosts=("t.example",), article_urls=(r"/news/\d+$",), listing_urls=(r"/story/",), layouts=(layout,)
+    )
+    for url in ("https://t.example/", "https://t.example/ukr/", "https://t.example/story/5"):
         result = process(capture(body.encode(), url), site)
         assert isinstance(result, Rejected) and result.reason.startswith("not an article: no article body"), url
-    article = process(capture(body.encode(), "https://t.example/news/5"), site)
-    assert isinstance(article, Article) and article.fallback
+    for url in ("https://t.example/news/5", "https://t.example/news/5/photos", "https://t.example./amp/news/5?p=1"):
+        article = process(capture(body.encode(), url), site)
+        assert isinstance(article, Article) and article.fallback, url
     with_body = body.replace("new-layout", "gone").replace("class=", "id=")
     article = process(capture(with_body.encode(), "https://t.example/"), site)  # the container is what counts
     assert isinstance(article, Article) and not article.fallback
+    assert isinstance(process(capture(body.encode(), "https://other.example/"), GENERIC), Article)
 
 
 def test_dated_layouts_are_chosen_by_capture_date() -> None:

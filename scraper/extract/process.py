@@ -136,12 +136,13 @@ def _error_page(root: HtmlElement, layout: Layout, body: list[HtmlElement]) -> s
 
 
 def _not_an_article(url: str, site: Site) -> str | None:
-    """Why a page with no layout's body container is no article: its address is none of the site's
-    articles (a front page, a story listing), so its whole text would be headlines. At an article's
-    address the same miss is a layout change, and the whole page is read (``fallback``)."""
-    if not site.article_urls or site.is_article_url(canonical(url, site)):
+    """Why a page with no layout's body container is no article: it is the site's front page or a
+    listing (a story, a tag), so its whole text would be headlines. Anywhere else the same miss is
+    a layout change, and the whole page is read (``fallback``): an article at an address of a shape
+    nobody listed keeps its text."""
+    if not site.article_urls or not site.is_listing(canonical(url, site)):  # the generic site: any page
         return None
-    return f"{NOT_AN_ARTICLE}: no article body on the page, and its address is none of {site.name}'s articles"
+    return f"{NOT_AN_ARTICLE}: no article body on the page, and it is {site.name}'s front page or a listing"
 
 
 def _metadata(capture: Capture) -> Extracted:

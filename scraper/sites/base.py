@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 # An ASCII DNS name (IDNs in their xn-- form), labels of letters, digits and inner hyphens.
 _HOSTNAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_FRONT_PAGE = re.compile(r"/?(?:[a-z]{2,3}/?)?")  # /, /ukr/, /en: a front page
 
 
 def has_class(name: str) -> str:
@@ -90,6 +91,9 @@ class Site:
     sitemaps: tuple[str, ...] = ()
     article_urls: tuple[str, ...] = ()  # regexes an article URL matches (re.search)
     non_article_urls: tuple[str, ...] = ()  # video, galleries, tags, live pages: never articles
+    # regexes (re.search) of pages that list articles (a story, a tag, an author); the front page is
+    # one always. Such a page without an article body is no article: its whole text is headlines
+    listing_urls: tuple[str, ...] = ()
     # (regex, replacement) for re.sub, applied in order before normalising (urls.canonical): the
     # site's other addresses of one article (mobile host, AMP, print and text versions) -> one
     url_rewrites: tuple[tuple[str, str], ...] = ()
@@ -134,6 +138,11 @@ class Site:
             if re.search(pattern, url):
                 return language
         return self.language
+
+    def is_listing(self, url: str) -> bool:
+        """The front page (or a language's: /ukr/, /en/) or a page that lists articles."""
+        path = urlsplit(url).path
+        return bool(_FRONT_PAGE.fullmatch(path)) or any(re.search(p, url) for p in self.listing_urls)
 
     def is_article_url(self, url: str) -> bool:
         if not self.serves(urlsplit(url).hostname or ""):

@@ -42,6 +42,7 @@ SITE = Site(
         r"interfax\.ru/(?:video|tags|story|chronicle|news|amp|search|presscenter|pressreleases)/",
         r"interfax\.ru/[a-z]+/news/",
     ),
+    listing_urls=(r"interfax\.ru/(?:tags|story|chronicle|search)/", r"interfax\.ru/(?:[a-z]+/)?news(?:/|$)"),
     url_rewrites=(
         # the mobile site and the bare domain carry the same /rubric/id paths as www; the site is
         # https-only, while old pages and feeds still link http://

@@ -55,6 +55,8 @@ SITE = Site(
         r"/(?:by-date|catalog|multimedia|search|misc)/",
         r"/email$",
     ),
+    # the lists of events (/events/president/news) and documents; an item ends with its number
+    listing_urls=(r"/(?:by-date|catalog|search)/", r"kremlin\.ru/(?:events|acts)(?:/[a-z-]+)*/?$"),
     url_rewrites=(
         # www. and the version for the visually impaired (special., en.special.) serve the same
         # documents under the same paths. One scheme for all: http://, as the site's own feeds and

@@ -144,6 +144,7 @@ SITE = Site(
         r"^https?://companies\.rbc\.ru/",  # company directory
         r"/(?:story|tags?|authors?|person|search|photoreport|video)/",  # lists, galleries, video
     ),
+    listing_urls=(r"/(?:story|tags?|authors?|person|search)/",),
     url_rewrites=(
         # AMP copy: amp.rbc.ru/rbcnews/<path> is www.rbc.ru/<path> (the article's rel=amphtml link)
         (r"^https?://amp\.rbc\.ru/rbcnews/", "https://www.rbc.ru/"),

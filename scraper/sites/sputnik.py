@@ -179,6 +179,7 @@ SITE = Site(
         r"/amp/",  # AMP copies of articles
         r"-print\.html$",
     ),
+    listing_urls=(r"/(?:tags?|trend)/",),
     url_dates=(r"/(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})/",),  # /20211208/slug-1034567890.html
     url_rewrites=(
         # the mobile hosts (m.sputnik-abkhazia.ru, m.ria.ru) carry the desktop paths; every site of

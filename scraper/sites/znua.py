@@ -112,6 +112,7 @@ SITE = Site(
         r"/amp/",  # AMP copies of articles already fetched in full
         r"/novosti-kompaniy/",  # "Новости компаний": paid placements
     ),
+    listing_urls=(r"/(?:tags|theme|author|authors|all-news|search)/",),
     url_rewrites=(
         # www. and the old mobile host m. are zn.ua itself, https-only (pages name https://zn.ua/
         # as canonical)
