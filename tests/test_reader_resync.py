@@ -208,3 +208,16 @@ def test_index_leaves_a_record_whose_digest_fails_out(cli: Cli, tmp_path: Path) 
     assert done.exit_code == 1
     assert f"at offset {offsets[SECOND]}: block digest does not match" in done.output, done.output
     assert sorted(e.offset for e in read_index(index_path(path))) == [offsets[1], offsets[7]]
+
+
+def test_records_sharing_a_gzip_member_are_said_once_not_a_traceback(cli: Cli, tmp_path: Path) -> None:
+    """A WARC gzipped whole (``zcat | gzip``): its records have no offset a text could point at, so
+    they give none, said in one line."""
+    path = tmp_path / "warc" / "crawl.warc.gz"
+    path.parent.mkdir()
+    path.write_bytes(gzip.compress(b"".join(gzip.decompress(p) for p in write(path))))
+    assert read(path) == [("problem", 0)]
+    said = cli("parse", str(path))
+    assert "records share a gzip member from here on" in said.output and "Traceback" not in said.output
+    done = cli("reclean", "--jobs", "2", str(tmp_path / "warc"))
+    assert "0 articles" in done.output and "1 failed" in done.output, done.output

@@ -166,6 +166,8 @@ class _Reading:
     def _stretch(self, fh: Bounded) -> _Items:
         try:
             for record in iterate(fh, self._bodies):
+                if self._gzipped and (record.end <= record.offset or not _member_at(self._fd, record.offset)):
+                    return (yield from self._shared())
                 problem = _problem(record)
                 if problem and (damage := self._damaged_member(record.offset)) is not None:
                     return (yield from self._skip(*damage, "damaged record", _NO_INFLATE))
@@ -178,6 +180,16 @@ class _Reading:
             at = self._end
             found = next_member(self._fd, at) if self._gzipped else next_record(self._fd, at, self._size)
             return (yield from self._skip(at, found, "corrupt record", str(exc)))
+        return None
+
+    def _shared(self) -> _Items:
+        """warcio read on inside a gzip member into another record (a file gzipped whole): that one
+        and those after it have no offset a text could point at. The rest of the file is left."""
+        if self._ours:
+            yield from self._lose("the records after it share a gzip member")
+        said = "records share a gzip member from here on (a file gzipped whole?): none has an offset of its own"
+        yield ReadProblem(str(self._path), self._end, f"{said}; re-compress it one record a member (warcio recompress)")
+        self._end = self._stop
         return None
 
     def _take(self, record: Record, problem: str | None) -> _Items:
@@ -318,3 +330,7 @@ def _parse_date(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
         return None
+
+
+def _member_at(fd: int, offset: int) -> bool:
+    return offset >= 0 and os.pread(fd, len(_GZIP), offset) == _GZIP
