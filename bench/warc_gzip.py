@@ -17,8 +17,8 @@ within a round. Every output is checked to inflate, member by member, with the s
 zlib to the same bytes (standard gzip, so every reader is unchanged). The inflating time of each
 library over the stdlib zlib level 6 output is measured too (the reader's cost).
 
-libdeflate (the ``deflate`` package, one call per member) is the writer's codec; isal inflates what
-the reader reads (as a stream, which libdeflate's whole-buffer calls cannot do).
+libdeflate (the ``deflate`` package, one call per member) is the writer's codec. The reader inflates
+with the standard zlib, as ``verify`` does, so that both judge a damaged member alike.
 
 The writer's whole cost per page (``write_exchange``: records built, compressed, written, fsynced,
 in a folder on /dev/shm where one is) is timed with its own codec and with the standard zlib level 6
