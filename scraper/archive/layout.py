@@ -23,6 +23,7 @@ import re
 import stat
 from dataclasses import dataclass
 from datetime import date
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +273,30 @@ def _followed(link: Path) -> os.stat_result:
         return os.stat(target)
     except FileNotFoundError:
         raise CatalogError(f"{link}: a symlink to {target}, which does not exist") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """The WARC files end to end, in the order they are read: how far a re-clean or a verify is, in
+    bytes. Known at once, where a count of records would read an archive of years twice before the
+    first record."""
+
+    starts: dict[Path, int]
+    total: int
+
+    @classmethod
+    def of(cls, warcs: list[Path]) -> Sizes:
+        unique = list(dict.fromkeys(warcs))
+        ends = list(accumulate(map(_size, unique)))
+        return cls(dict(zip(unique, [0, *ends], strict=False)), ends[-1] if ends else 0)
+
+    def at(self, warc: Path, offset: int) -> int:
+        """The bytes before the record at ``offset`` in ``warc``; a file passed over counts as read."""
+        return min(self.starts[warc] + offset, self.total)
+
+
+def _size(warc: Path) -> int:
+    try:
+        return warc.stat().st_size
+    except OSError:  # reading it says what is wrong with it
+        return 0

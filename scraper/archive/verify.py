@@ -19,12 +19,11 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 from scraper.archive.catalog import Catalog
-from scraper.archive.layout import Archive, catalog_present
+from scraper.archive.layout import Archive, Sizes, catalog_present
 from scraper.archive.schema import ArticleRow
 from scraper.capture.warc import ReadProblem, check_records, is_warc, record_at, warcs_under
 from scraper.errors import ArchiveError, CatalogError, UsageError
@@ -60,13 +59,13 @@ def verify(path: Path, on_problem: OnProblem, on_progress: OnProgress = _unheard
     root = _archive_root(path)
     if not warcs and root is None:
         raise UsageError(f"{path}: no WARC files, texts or catalog in it: nothing to verify")
-    sizes = [_size(warc) for warc in warcs]
-    for warc, before in zip(warcs, accumulate(sizes, initial=0), strict=False):
+    sizes = Sizes.of(warcs)
+    for warc in warcs:
         summary.warc_files += 1
         if warc.with_name(warc.name + ".open").exists():
             problem(f"{warc}: left open by a run that is still going or was killed (the next run repairs it)")
-        _check_warc(warc, summary, problem, partial(_in_bytes, on_progress, before, sum(sizes)))
-    on_progress("WARC files", sum(sizes), sum(sizes))
+        _check_warc(warc, summary, problem, partial(_in_bytes, on_progress, sizes, warc))
+    on_progress("WARC files", sizes.total, sizes.total)
     if root is not None:
         metas = sorted(Archive(root).texts.rglob("*.json"))
         for done, meta in enumerate(metas):
@@ -79,15 +78,8 @@ def verify(path: Path, on_problem: OnProblem, on_progress: OnProgress = _unheard
     return summary
 
 
-def _in_bytes(on_progress: OnProgress, before: int, total: int, offset: int) -> None:
-    on_progress("WARC files", before + offset, total)
-
-
-def _size(warc: Path) -> int:
-    try:
-        return warc.stat().st_size
-    except OSError:  # reading it says what is wrong with it
-        return 0
+def _in_bytes(on_progress: OnProgress, sizes: Sizes, warc: Path, offset: int) -> None:
+    on_progress("WARC files", sizes.at(warc, offset), sizes.total)
 
 
 def _warcs(path: Path) -> list[Path]:

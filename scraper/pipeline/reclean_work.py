@@ -8,11 +8,11 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from itertools import accumulate, chain, islice
+from itertools import chain, islice
 from pathlib import Path
 
 from scraper.archive.catalog import Catalog
-from scraper.archive.layout import Archive
+from scraper.archive.layout import Archive, Sizes
 from scraper.capture.framing import Span, spans
 from scraper.capture.warc import ReadProblem, Stored, read_responses
 from scraper.config import Settings
@@ -36,32 +36,6 @@ class File:
 
     path: Path
     skip: frozenset[int] = field(default_factory=frozenset)  # offsets of responses read from another file
-
-
-@dataclass(frozen=True, slots=True)
-class Sizes:
-    """The WARC files end to end, in the order they are read: how far a re-clean is, in bytes. Known
-    at once, where a count of records would read an archive of years twice before the first record."""
-
-    starts: dict[Path, int]
-    total: int
-
-    @classmethod
-    def of(cls, warcs: list[Path]) -> Sizes:
-        unique = list(dict.fromkeys(warcs))
-        ends = list(accumulate(map(_size, unique)))
-        return cls(dict(zip(unique, [0, *ends], strict=False)), ends[-1])
-
-    def at(self, warc: Path, offset: int) -> int:
-        """The bytes before the record at ``offset`` in ``warc``; a file passed over counts as read."""
-        return min(self.starts[warc] + offset, self.total)
-
-
-def _size(warc: Path) -> int:
-    try:
-        return warc.stat().st_size
-    except OSError:  # reading it says what is wrong with it
-        return 0
 
 
 def reclean_file(
@@ -124,13 +98,14 @@ def in_workers(
     is read and re-cleaned in one of ``settings.jobs`` worker processes, record by record under the
     per-page time and memory limits (one process too): the worker is told where the records are,
     not sent their bodies, which would cost this process a third of a worker's time. A page past a
-    limit fails alone (``_rest``). A bounded window of spans in flight lets a large archive stream
+    limit fails alone (``_Rest``). A bounded window of spans in flight lets a large archive stream
     through instead of loading into memory; at a stop the spans in it are finished (their workers
     may have written texts already)."""
     owners = _text_owners(Archive(settings.out))
     parts = ((file, span) for file in files for span in spans(file.path, SPAN))
     limits = (settings.extract_seconds, settings.extract_memory_mb)
     with Extractors(settings.jobs, *limits, context=owners) as workers:
+        rest = _Rest(settings, owners, workers)
         window: deque[tuple[File, Span, Pending[Streamed[_Done]]]] = deque()
         for file, span in parts:
             if stop.is_set():
@@ -138,9 +113,9 @@ def in_workers(
             skip = frozenset(o for o in file.skip if o >= span.start and (span.stop is None or o < span.stop))
             window.append((file, span, workers.stream(_reclean_span, file.path, settings, span, skip)))
             if len(window) >= settings.jobs * 2:
-                yield from _span_done(*window.popleft(), _Rest(settings, owners, workers), sizes)
+                yield from _span_done(*window.popleft(), rest, sizes)
         while window:
-            yield from _span_done(*window.popleft(), _Rest(settings, owners, workers), sizes)
+            yield from _span_done(*window.popleft(), rest, sizes)
 
 
 def _reclean_span(

@@ -24,13 +24,13 @@ from itertools import repeat
 from pathlib import Path
 from types import ModuleType
 
-from scraper.archive.layout import Archive, open_marker
+from scraper.archive.layout import Archive, Sizes, open_marker
 from scraper.capture.framing import spans
 from scraper.capture.warc import Stored, find_warcs, read_responses, written_as
 from scraper.config import Settings
 from scraper.errors import UsageError
 from scraper.models import Outcome, RunReport
-from scraper.pipeline.reclean_work import SPAN, File, Sizes, in_workers
+from scraper.pipeline.reclean_work import SPAN, File, in_workers
 from scraper.pipeline.store import record_texts
 
 OnStep = Callable[[Outcome], None]
