@@ -21,11 +21,21 @@ import pytest
 from test_run import World, _key
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper.archive.cdx import IndexEntry, index_all, index_path, index_warc, read_index
+from scraper.archive.cdx import (
+    Indexed,
+    IndexEntry,
+    index_all,
+    index_path,
+    index_warc,
+    index_written,
+    is_current,
+    read_index,
+)
 from scraper.capture.warc import Original, WarcSink
 from scraper.models import Exchange
 from scraper.sites import SITES
 
+HTML = (("Content-Type", "text/html"),)
 REVISIT_PROFILES = ("/revisit/server-not-modified", "/revisit/identical-payload-digest")
 
 
@@ -207,12 +217,59 @@ def test_a_grown_warc_is_indexed_again_whole(tmp_path: Path) -> None:
     assert sorted(e.offset for e in read_index(index_path(warc))) == [r.offset for r in records(warc)]
 
 
-def page(url: str, when: datetime, status: int = 200) -> Exchange:
+def page(url: str, when: datetime, status: int = 200, headers: tuple[tuple[str, str], ...] = HTML) -> Exchange:
     return Exchange(
         url=url, started_at=when, method="GET", request_headers=(), http_version="HTTP/1.1", status=status,
-        reason="OK", response_headers=(("Content-Type", "text/html"),),
-        raw_body=b"<p>text</p>" if status == 200 else b"",
+        reason="OK", response_headers=headers, raw_body=b"<p>text</p>" if status == 200 else b"",
     )  # fmt: skip
+
+
+def read_from_file(warc: Path, tmp_path: Path) -> str:
+    """The index cdxj-indexer writes of the file as it lies."""
+    index = tmp_path / "read" / f"{warc.name}.cdxj"
+    index.parent.mkdir(exist_ok=True)
+    index_warc(warc.rename(index.parent / warc.name))
+    (index.parent / warc.name).rename(warc)
+    return index.read_text(encoding="utf-8")
+
+
+# Content-Type headers as servers send them: the mime is what comes before a ';' or a space
+ODD_TYPES = [(), (("Content-Type", ""),), (("content-type", " text/html ;charset=utf-8"),),
+             (("Content-Type", "text/html\tx"),), (("Content-Type", "a/b"), ("Content-Type", "c/d"))]  # fmt: skip
+
+
+@pytest.mark.parametrize("stale", [False, True], ids=["index current", "index stale"])
+def test_a_written_index_is_the_one_read_from_the_file(tmp_path: Path, stale: bool) -> None:
+    """``run`` and ``fetch`` index what they wrote without reading the file: the same lines as
+    cdxj-indexer's, for a new file and a continued one; a continued file whose index was not
+    current when it was continued is read whole."""
+    when = datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+    def sink(hours: int) -> WarcSink:
+        return WarcSink(
+            tmp_path / "warc", tmp_path, "rbc", 10**9, {"software": "test"}, lambda: when + timedelta(hours=hours)
+        )
+
+    with sink(0) as first:
+        one = first.current().write_exchange(page("https://www.rbc.ru/a/1", when), {})
+        for n, headers in enumerate(ODD_TYPES):
+            first.current().write_exchange(page(f"https://www.rbc.ru/a/{n + 10}?q=%20x#f", when, headers=headers), {})
+    (done,) = first.written
+    assert index_written(done) == Indexed(done.path, index_path(done.path), True, 1 + len(ODD_TYPES))
+    assert index_path(done.path).read_text(encoding="utf-8") == read_from_file(done.path, tmp_path)
+    if stale:
+        index_path(done.path).write_text(index_path(done.path).read_text(encoding="utf-8")[:-40])
+        os.utime(index_path(done.path), ns=(0, done.path.stat().st_mtime_ns - 1))
+    with sink(1) as second:
+        later = when + timedelta(hours=1)
+        second.current().write_exchange(page("https://www.rbc.ru/a/3", later), {})
+        second.current().write_revisit(page("https://www.rbc.ru/a/1", later, 304), Original(one.record_id, "", ""), {})
+        second.current().write_revisit(page("https://www.rbc.ru/a/1", later), Original(one.record_id, "", ""), {})
+    (again,) = second.written
+    assert again.continued is not None and again.path == done.path
+    assert index_written(again).entries == 4 + len(ODD_TYPES)
+    assert index_path(done.path).read_text(encoding="utf-8") == read_from_file(done.path, tmp_path)
+    assert is_current(done.path)
 
 
 @pytest.mark.parametrize("path", ["missing.warc.gz", "run.toml"])

@@ -34,6 +34,7 @@ from validators import Seen, fastwarc_problems, parse_fields, read_warcio, recor
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from scraper.archive import cdx
 from scraper.sites import site_for
 
 INTERFAX, KREMLIN = "https://www.interfax.ru", "http://kremlin.ru"
@@ -247,6 +248,18 @@ def test_each_command_wrote_every_kind_of_record(archive: Archive, seen: Found) 
     # the file left open was cut back to its last whole record, then continued
     repaired = next(w for w in seen if w.name.startswith("interfax-"))
     assert repaired.with_name(f"{repaired.name}.torn").read_bytes() == TORN
+
+
+def test_each_index_written_from_the_writer_is_the_one_read_from_its_file(archive: Archive, tmp_path: Path) -> None:
+    """``run`` and ``fetch`` index what they wrote without reading it back: new files, a file
+    continued after its index (kremlin), one repaired and continued (interfax)."""
+    written = [w for w in archive.warcs if not w.is_relative_to(archive.fixtures)]
+    assert {w.name.split("-")[0] for w in written} == {"interfax", "kremlin", "fetch"}
+    for warc in written:
+        read_back = tmp_path / f"{warc.name}.cdxj"
+        cdx._write_index(warc, read_back)
+        assert cdx.index_path(warc).read_text() == read_back.read_text(), warc.name
+        assert cdx.is_current(warc), warc.name
 
 
 def test_reclean_writes_no_record(archive: Archive, seen: Found) -> None:

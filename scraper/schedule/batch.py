@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scraper.archive.cdx import index_all
+from scraper.archive.cdx import index_written
 from scraper.archive.layout import Archive, open_marker
-from scraper.capture.warc import WarcFile, mark_open, new_warc_path, repair_unclosed
+from scraper.capture.warc import WarcFile, Written, mark_open, new_warc_path, repair_unclosed
 from scraper.config import Settings
 from scraper.errors import ArchiveError, UsageError, WorkerError
 from scraper.models import Capture, Outcome, RunReport
@@ -50,6 +50,7 @@ class _LazyWarc:
         self._archive, self._settings = archive, settings
         self.path = new_warc_path(archive.warcs, "fetch", datetime.now(UTC))
         self.file: WarcFile | None = None
+        self.written: Written | None = None  # what the file was given, once it is closed
         self._marker: int | None = None  # the marker, open and locked while the file is written
 
     def __call__(self) -> WarcFile:
@@ -61,6 +62,7 @@ class _LazyWarc:
 
     def close(self) -> None:
         if self.file is not None:
+            self.written = self.file.written()
             self.file.close()
             open_marker(self.path).unlink(missing_ok=True)
         self._release()
@@ -117,8 +119,8 @@ def fetch_batch(
         warc.abandon()
         raise
     written = [o for o in outcomes if o.ok and not o.skipped]
-    if warc.file is not None:  # indexed for replay tools
-        notes += [f"not indexed: {i.warc}: {i.problem}" for i in index_all([warc.path]) if i.problem]
+    if warc.written is not None and (indexed := index_written(warc.written)).problem:  # for replay tools
+        notes.append(f"not indexed: {indexed.warc}: {indexed.problem}")
     texts = archive.batch_folder(warc.path) if written else None
     result = BatchResult(warc.path if warc.file else None, texts, RunReport(tuple(outcomes)), tuple(notes))
     return replace(result, not_reached=len(todo) - len(outcomes)) if stop.is_set() else result

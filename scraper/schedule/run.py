@@ -25,11 +25,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from scraper.archive.catalog import Catalog
-from scraper.archive.cdx import Indexed, index_all
+from scraper.archive.cdx import Indexed, index_written
 from scraper.archive.layout import Archive
 from scraper.archive.schema import CaptureRow, FeedRow
 from scraper.capture.fetch import Fetcher
-from scraper.capture.warc import WarcSink, repair_unclosed
+from scraper.capture.warc import WarcSink, Written, repair_unclosed
 from scraper.config import Settings
 from scraper.errors import ArchiveError, CatalogError, ScraperError, WorkerError
 from scraper.models import Capture, Outcome, RecordRef
@@ -121,7 +121,7 @@ class _SiteRun(Discovering):
                 self._visit()
             # the site's WARC files are closed: a worker indexes them for replay tools while the
             # other sites go on
-            indexing = self.shared.extract.submit_untimed(_index, list(sink.paths))
+            indexing = self.shared.extract.submit_untimed(_index, sink.written)
             with self.shared.lock:
                 self.shared.warc_files.extend(sink.paths)
                 self.shared.indexing.append(indexing)
@@ -285,8 +285,8 @@ def _extract(final: Capture, ref: RecordRef, stem: Path, truncated: str | None) 
         return Outcome(final.url, False, _unexpected("extraction", exc))
 
 
-def _index(warcs: list[Path]) -> list[Indexed]:
-    return list(index_all(warcs))
+def _index(written: list[Written]) -> list[Indexed]:
+    return [index_written(done) for done in written]
 
 
 def _index_notes(indexing: Pending[list[Indexed]]) -> list[str]:

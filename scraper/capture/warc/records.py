@@ -104,6 +104,7 @@ class Built:
     """A record serialized (uncompressed), with the fields a caller refers to later."""
 
     data: bytes
+    rec_type: str
     record_id: str
     date: str
     payload_digest: str | None
@@ -143,6 +144,7 @@ class Serializer:
         headers = record.rec_headers
         return Built(
             self._buffer.getvalue(),
+            record.rec_type,
             headers.get_header("WARC-Record-ID"),
             headers.get_header("WARC-Date"),
             headers.get_header("WARC-Payload-Digest"),

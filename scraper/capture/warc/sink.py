@@ -30,7 +30,7 @@ from pathlib import Path
 
 from scraper.archive.layout import open_marker
 from scraper.capture.warc.checker import RecordCheck, torn_tail, walk
-from scraper.capture.warc.writer import WarcFile
+from scraper.capture.warc.writer import WarcFile, Written
 from scraper.errors import ArchiveError
 
 _STAMP = "%Y%m%dT%H%M%SZ"
@@ -47,7 +47,8 @@ def new_warc_path(folder: Path, prefix: str, now: datetime) -> Path:
 
 class WarcSink:
     """Where one site's records go: the file being written, continued or started as the module
-    docstring says. ``paths`` lists every file written to, for the caller to index."""
+    docstring says. ``paths`` lists every file written to; ``written`` says, of each file closed,
+    what was written to it, for the caller to index."""
 
     def __init__(
         self, folder: Path, relative_to: Path, prefix: str, max_bytes: int, info: Mapping[str, str],
@@ -58,6 +59,7 @@ class WarcSink:
         self._file: WarcFile | None = None
         self._marker: int | None = None
         self.paths: list[Path] = []
+        self.written: list[Written] = []
 
     def __enter__(self) -> WarcSink:
         return self
@@ -86,6 +88,7 @@ class WarcSink:
 
     def close(self) -> None:
         if self._file is not None:
+            self.written.append(self._file.written())
             self._file.close()
             open_marker(self._file.path).unlink(missing_ok=True)
             self._file = None

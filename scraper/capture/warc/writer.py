@@ -49,6 +49,31 @@ def _member(data: bytes) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
+class Listed:
+    """A response or revisit record as written: what its line in an index says of it."""
+
+    rec_type: str
+    url: str
+    date: str  # its WARC-Date
+    status_line: str
+    content_type: str | None  # the first Content-Type of its HTTP headers, as written
+    digest: str | None  # its WARC-Payload-Digest, if it has one
+    offset: int  # of its gzip member in the file
+    length: int  # of its gzip member
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What one writer put into its file, for the index: every response and revisit record, and
+    the size and modification time (ns) of the file it continued (None: it made the file)."""
+
+    path: Path
+    listed: tuple[Listed, ...]
+    continued: tuple[int, int] | None
+    torn: bool  # a failed write could not be cut off: the file is to be read, not trusted
+
+
+@dataclass(frozen=True, slots=True)
 class Original:
     """The earlier capture a revisit record refers to."""
 
@@ -78,8 +103,11 @@ class WarcFile:
             # "ab" starts at the end of the file, so record offsets are the file's. Unbuffered: what
             # a failed write leaves is on disk, to be cut off, not in a buffer written later
             self._fh = open(path, "ab" if append else "xb", buffering=0)  # noqa: SIM115 - closed in close()
+            found = os.fstat(self._fh.fileno())
         except OSError as exc:
             raise ArchiveError(f"{path}: cannot open WARC file: {exc.strerror or exc}") from exc
+        self._continued = (found.st_size, found.st_mtime_ns) if append else None
+        self._listed: list[Listed] = []
         self._records = Serializer()
         self._torn: str | None = None  # why a failed write is still in the file: none may follow it
 
@@ -93,6 +121,9 @@ class WarcFile:
     def size(self) -> int:
         return self._fh.tell()
 
+    def written(self) -> Written:
+        return Written(self.path, tuple(self._listed), self._continued, self._torn is not None)
+
     def close(self) -> None:
         if not self._fh.closed:
             try:
@@ -102,21 +133,24 @@ class WarcFile:
             finally:
                 self._fh.close()
 
-    def _append(self, records: Sequence[Built]) -> int:
-        """Where ``records`` start, once they are written, one gzip member each (a reader can start
-        at any record's offset), and fsynced; on a failure none of them is left in the file."""
+    def _append(self, records: Sequence[Built]) -> list[tuple[int, int]]:
+        """Where each of ``records`` starts and how long it is, once they are written, one gzip
+        member each (a reader can start at any record's offset), and fsynced; on a failure none of
+        them is left in the file."""
         if self._torn is not None:
             raise ArchiveError(f"{self.path}: not written to after a write that failed: {self._torn}")
         start = self._fh.tell()
+        spans = []
         try:
             for record in records:
                 data = memoryview(_member(record.data))
+                spans.append((self._fh.tell(), len(data)))
                 while data:  # a write may stop short of the end, e.g. where the disk fills
                     data = data[self._fh.write(data) :]
             os.fsync(self._fh.fileno())
         except OSError as exc:
             raise ArchiveError(f"{self.path}: cannot write a WARC record: {self._undo(start, exc)}") from exc
-        return start
+        return spans
 
     def _undo(self, start: int, exc: OSError) -> str:
         """The file cut back to ``start``: what happened, and what the file is left as."""
@@ -163,7 +197,12 @@ class WarcFile:
             exchange.url, "metadata", None, concurrent, payload=_warc_fields(metadata),
             content_type="application/warc-fields",
         )  # fmt: skip
-        offset = self._append([record, request, info])
+        (offset, length), *_ = self._append([record, request, info])
+        head = _http(exchange)
+        kind = next((v for k, v in head.headers if k.lower() == "content-type"), None)
+        self._listed.append(
+            Listed(record.rec_type, exchange.url, record.date, head.line, kind, record.payload_digest, offset, length)
+        )
         return RecordRef(self.relative_name, record.record_id, offset, record.payload_digest)
 
 
