@@ -140,7 +140,7 @@ class Archive:
                 warc_offset=ref.offset,
             )
         )  # fmt: skip
-        outcome = extract(capture, ref, text_stem)
+        outcome = extract(self.root, capture, ref, text_stem)
         assert outcome.ok, outcome
         text = Path(outcome.text_file or "")
         self.catalog.record_article(

@@ -12,8 +12,10 @@ from servers import Route, serve
 from test_cli import ARTICLE
 from typer.testing import CliRunner
 
+from scraper.archive import texts
 from scraper.capture.warc import WarcFile
 from scraper.cli import app
+from scraper.errors import StoreError
 from scraper.models import Exchange
 
 
@@ -67,6 +69,24 @@ def test_a_symlinked_text_folder_is_not_written_through(tmp_path: Path) -> None:
     text.parent.symlink_to(outside)
     code, said = reclean(str(out / "warc"), "--out", str(out))
     assert code == 1 and "leads out of the archive" in said, said
+    assert list(outside.iterdir()) == []
+
+
+def test_a_text_folder_swapped_for_a_symlink_after_the_check_receives_nothing_outside(tmp_path: Path) -> None:
+    """The race a re-clean had: the folder looked at when the record was read, written to after the
+    extraction. The text is now written through the folder opened and checked, whatever its path
+    has become meanwhile."""
+    root, outside = tmp_path / "out", tmp_path / "outside"
+    folder = root / "text" / "site" / "2026-01-01"
+    outside.mkdir()
+    with texts._folder(root, folder) as opened:
+        folder.rename(folder.with_name("moved"))
+        folder.symlink_to(outside)
+        assert texts._replace(opened, folder / "000_x.txt", b"text\n")
+    assert list(outside.iterdir()) == []
+    assert (folder.with_name("moved") / "000_x.txt").read_bytes() == b"text\n"
+    with pytest.raises(StoreError, match="leads out of the archive"), texts._folder(root, folder):
+        pass
     assert list(outside.iterdir()) == []
 
 

@@ -11,6 +11,8 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,39 +67,70 @@ def render_meta(article: Article, capture: Capture, ref: RecordRef, text: str) -
     return json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
 
 
-def write_article(text_stem: Path, article: Article, capture: Capture, ref: RecordRef) -> Written:
-    """Write ``<text_stem>.txt`` and ``<text_stem>.json``."""
+def write_article(root: Path, text_stem: Path, article: Article, capture: Capture, ref: RecordRef) -> Written:
+    """Write ``<text_stem>.txt`` and ``<text_stem>.json``, in a folder inside the archive at ``root``."""
     text = render_text(article)
     meta = render_meta(article, capture, ref, text)
-    text_path = text_file(text_stem)
-    changed_text = atomic_write(text_path, text.encode("utf-8"))
-    changed_meta = atomic_write(json_file(text_stem), meta.encode("utf-8"))
-    return Written(text_path, changed_text or changed_meta, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    with _folder(root, text_stem.parent) as folder:
+        changed_text = _replace(folder, text_file(text_stem), text.encode("utf-8"))
+        changed_meta = _replace(folder, json_file(text_stem), meta.encode("utf-8"))
+    return Written(text_file(text_stem), changed_text or changed_meta, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
-def atomic_write(path: Path, data: bytes) -> bool:
-    """Write ``data`` to ``path`` unless it already holds exactly that; True when it changed. Only
-    a regular file is read or replaced: a symlink, a FIFO or a device there is refused."""
+@contextmanager
+def _folder(root: Path, folder: Path) -> Iterator[int]:
+    """``folder`` (made if need be), open, once the kernel has said that what was opened is inside
+    ``root``: the files are then written through the descriptor, so a folder swapped for a symlink
+    after this check still receives nothing outside the archive."""
     try:
-        found = path.lstat()
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise StoreError(f"{folder}: cannot write: {exc.strerror or exc}") from exc
+    try:
+        inside = os.path.realpath(root)
+        try:
+            opened = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # no /proc: the path is resolved instead, as the reading side does
+            opened = os.path.realpath(folder)
+        if os.path.commonpath((inside, opened)) != inside:
+            raise StoreError(f"{folder}: leads out of the archive ({opened}): nothing written there")
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _replace(folder: int, path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` (in the open ``folder``) unless it already holds exactly that;
+    True when it changed. Only a regular file is read or replaced: a symlink, a FIFO or a device
+    there is refused. Temp file and rename: a reader sees the old file or the new one."""
+    name, temp = path.name, f".{path.name}.{os.getpid()}.tmp"
+    try:
+        found = os.stat(name, dir_fd=folder, follow_symlinks=False)
         if not stat.S_ISREG(found.st_mode):
             raise StoreError(f"{path}: not a regular file; left as it is")
-        if found.st_size == len(data) and path.read_bytes() == data:
+        if found.st_size == len(data) and _read(folder, name) == data:
             return False
     except FileNotFoundError:
         pass
     except OSError as exc:
         raise StoreError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         # No fsync: a text is derived from WARC records that are fsynced, and after a crash it can at
         # worst be stale or empty, which `scraper verify` reports and a re-clean rewrites. (An fsync
         # per file cost more than the extraction itself.)
-        with open(temp, "wb") as fh:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666, dir_fd=folder)
+        with open(fd, "wb") as fh:
             fh.write(data)
-        os.replace(temp, path)
+        os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
     except OSError as exc:
-        temp.unlink(missing_ok=True)
+        with suppress(OSError):
+            os.unlink(temp, dir_fd=folder)
         raise StoreError(f"{path}: cannot write: {exc.strerror or exc}") from exc
     return True
+
+
+def _read(folder: int, name: str) -> bytes:
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+    with open(fd, "rb") as fh:
+        return fh.read()

@@ -26,6 +26,7 @@ from scraper.pipeline.workers import CLOCK, Clock, Extractors, Pending, Streamed
 class _Task:
     stored: Stored | ReadProblem
     stem: Path  # the text and JSON files are this path plus .txt / .json
+    root: Path  # the archive's, which the text files stay inside
     archived: Archived
     owner: str | None = None  # the record the catalog says this text came from, when it names one
 
@@ -64,13 +65,15 @@ def _tasks(
 
 def _task(archive: Archive, warc: Path, item: Stored | ReadProblem) -> _Task:
     if isinstance(item, ReadProblem):
-        return _Task(item, archive.batch_folder(warc), "article")
+        return _Task(item, archive.batch_folder(warc), archive.root, "article")
     try:
         said = archive.said_stem(item.text_stem, item.capture.url)
         stem = said or archive.batch_stem(warc, item.ordinal, item.capture.url)
     except ArchiveError as exc:
-        return _Task(ReadProblem(str(warc), item.ref.offset, str(exc)), archive.batch_folder(warc), "article")
-    return _Task(item, stem, archived_as(item))
+        return _Task(
+            ReadProblem(str(warc), item.ref.offset, str(exc)), archive.batch_folder(warc), archive.root, "article"
+        )
+    return _Task(item, stem, archive.root, archived_as(item))
 
 
 def _reclean_task(task: _Task) -> Outcome:
@@ -82,7 +85,7 @@ def _reclean_task(task: _Task) -> Outcome:
         # it did: written, it would put another record's text under the catalog's
         reason = f"not written: its text is the catalog's record {task.owner}'s (this capture was never recorded)"
         return Outcome(item.capture.url, True, reason, skipped=True, record_id=item.ref.record_id)
-    return extract(item.capture, item.ref, task.stem, item.truncated, task.archived, item.undecodable)
+    return extract(task.root, item.capture, item.ref, task.stem, item.truncated, task.archived, item.undecodable)
 
 
 SPAN = 16  # HTTP responses per span: a damaged record costs its span's records only

@@ -67,17 +67,18 @@ def not_an_article(capture: Capture) -> str | None:
 
 
 def extract(
-    capture: Capture, ref: RecordRef, stem: Path, truncated: str | None = None, archived: Archived = "article",
-    undecodable: str | None = None,
+    root: Path, capture: Capture, ref: RecordRef, stem: Path, truncated: str | None = None,
+    archived: Archived = "article", undecodable: str | None = None,
 ) -> Outcome:  # fmt: skip
-    """Judge the capture and write its text and JSON at ``stem`` (unchanged files are not touched)."""
+    """Judge the capture and write its text and JSON at ``stem``, inside the archive at ``root``
+    (unchanged files are not touched)."""
     result = judge(capture, truncated, archived, undecodable)
     if isinstance(result, Skipped):
         return Outcome(capture.url, True, result.reason, skipped=True, record_id=ref.record_id)
     if isinstance(result, Rejected):
         return Outcome(capture.url, False, result.reason, record_id=ref.record_id)
     try:
-        written = write_article(stem, result, capture, ref)
+        written = write_article(root, stem, result, capture, ref)
     except StoreError as exc:
         return Outcome(capture.url, False, str(exc), record_id=ref.record_id)
     return Outcome(

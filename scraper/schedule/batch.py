@@ -184,7 +184,7 @@ def _one(
     if got.error or got.final is None or got.ref is None or got.stem is None:
         return Outcome(url, False, got.error or "nothing received")
     try:
-        outcome = workers.submit(extract, got.final, got.ref, got.stem, got.truncated).result()
+        outcome = workers.submit(extract, capturer.archive.root, got.final, got.ref, got.stem, got.truncated).result()
     except WorkerError as exc:  # past the time or memory limit: this page failed, archived all the same
         return Outcome(url, False, str(exc), record_id=got.ref.record_id)
     # asked for as an article: a page that is none (the site's "not found" page) failed

@@ -195,7 +195,7 @@ class _SiteRun(Discovering):
             self._failed(key, url, got.error or "nothing received", now)
             return
         self.report.archived += 1
-        args = (got.final, got.ref, got.stem, got.truncated)
+        args = (self.shared.archive.root, got.final, got.ref, got.stem, got.truncated)
         self._pending.append((key, url, now, self.shared.extract.submit(_extract, *args)))
         # with N workers, up to N-1 pages of this site are extracted while it fetches the next one
         ended = [self._wait(*self._pending.popleft()) for _ in range(len(self._pending) - self.shared.extract.jobs + 1)]
@@ -274,11 +274,11 @@ def _unexpected(stage: str, exc: Exception) -> str:
     return f"{stage}: unexpected {type(exc).__name__}: {str(exc)[:300]}"  # a reason, not a dump of the page
 
 
-def _extract(final: Capture, ref: RecordRef, stem: Path, truncated: str | None) -> Outcome:
+def _extract(root: Path, final: Capture, ref: RecordRef, stem: Path, truncated: str | None) -> Outcome:
     """``extract``, where an error nobody expected is the page's failure (in a worker process too);
     a text that cannot be written (StoreError) is the archive's fault and ends the site."""
     try:
-        return extract(final, ref, stem, truncated)
+        return extract(root, final, ref, stem, truncated)
     except _ARCHIVE_FAULTS:
         raise
     except Exception as exc:
