@@ -91,6 +91,35 @@ def test_a_fetch_summary_counts_in_words(tmp_path: Path) -> None:
     assert "fetched 1 URL: 1 article, 0 failed, 0 skipped" in done.stderr
 
 
+def test_quiet_says_failures_only(tmp_path: Path) -> None:
+    """As ``run --quiet``: no bar, no summary, but every failure, so that cron mails it."""
+    from servers import Route, serve
+    from test_cli import ARTICLE
+
+    with serve({"/world/1": Route(body=ARTICLE)}) as server:
+        args = ("--ignore-robots", "--connect-to", f"https://www.interfax.ru={server.origin}")
+        good = scraper(tmp_path, "fetch", "-q", *args, "https://www.interfax.ru/world/1")
+        bad = scraper(
+            tmp_path, "fetch", "-q", *args, "https://www.interfax.ru/world/1", "https://www.interfax.ru/world/2"
+        )
+    assert (good.returncode, good.stderr, good.stdout) == (0, "", "")
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert [line.split(": ")[:2] for line in bad.stderr.splitlines()] == [["failed", "https://www.interfax.ru/world/2"]]
+    again = scraper(tmp_path, "reclean", "-q", "archives/warc")
+    assert (again.returncode, again.stderr, again.stdout) == (0, "", "")
+
+
+def test_no_failures_is_said_in_words(tmp_path: Path) -> None:
+    from scraper.archive.catalog import Catalog
+
+    with Catalog(tmp_path / "archives" / "catalog.sqlite"):
+        pass
+    listed = scraper(tmp_path, "failures")
+    assert (listed.returncode, listed.stdout, listed.stderr) == (0, "", "no failures\n")
+    assert scraper(tmp_path, "failures", "--site", "rbc").stderr == "no failures for rbc\n"
+    assert scraper(tmp_path, "failures", "--json").stdout == ""
+
+
 def _no_such_host(host: str, port: int) -> list[str]:
     raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 

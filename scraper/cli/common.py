@@ -71,7 +71,7 @@ out = _SafeConsole(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="config.toml to read (default: ./config.toml).")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="The archive folder (default: archives/).")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or per-page lines.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary: failures only.")]
 ConnectToOpt = Annotated[
     list[str] | None,
     typer.Option("--connect-to", help="ORIGIN=URL: send requests for ORIGIN to URL, keep the URL."),
@@ -293,10 +293,12 @@ def progress(
         yield bar
 
 
-def step(bar: Progress, quiet: bool) -> Callable[[Outcome], None]:
+def step(bar: Progress) -> Callable[[Outcome], None]:
+    """Each page's step on the bar; a failure is said at once, even under --quiet (as run does)."""
+
     def on_step(outcome: Outcome) -> None:
         bar.advance(bar.task_ids[0])
-        if not outcome.ok and not quiet:
+        if not outcome.ok:
             bar.console.print(one_line(f"failed: {outcome.url}: {outcome.reason}"), markup=False)
 
     return on_step

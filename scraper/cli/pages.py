@@ -73,8 +73,9 @@ def fetch(
             raise UsageError("give at least one URL, or --from-file FILE")
         stop = threading.Event()
         with stop_on_signals(stop), progress(len(targets), "fetching", quiet) as bar:
-            result = fetch_batch(targets, settings, step(bar, quiet), obey_robots=not ignore_robots, stop=stop)
-    _summary("fetched", result.report, changes=False)
+            result = fetch_batch(targets, settings, step(bar), obey_robots=not ignore_robots, stop=stop)
+    if not quiet:
+        _summary("fetched", result.report, changes=False)
     for note in result.notes:
         err.print(note, markup=False)
     if stop.is_set():
@@ -162,11 +163,11 @@ def reclean(
             progress(None, "re-cleaning", quiet, in_bytes=not scheduler) as bar,
         ):
             report = reclean_warcs(
-                warcs, settings, _counted(seen, step(bar, quiet)), scheduler, on_note=notes.append,
+                warcs, settings, _counted(seen, step(bar)), scheduler, on_note=notes.append,
                 on_read=lambda read, total: bar.update(bar.task_ids[0], completed=read, total=total), stop=stop,
             )  # fmt: skip
-    _summary("re-cleaned", report)
     if not quiet:
+        _summary("re-cleaned", report)
         for note in notes:
             err.print(one_line(note), markup=False)
     raise typer.Exit(1 if report.failed else 0)

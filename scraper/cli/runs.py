@@ -218,7 +218,9 @@ def failures(
             raise UsageError(f"{settings.out}: no catalog: failures are what scheduled runs recorded")
         with Catalog(archive.catalog, read_only=True, on_bad_row=bad.append) as catalog:
             rows = catalog.failures(settings.sites if site else ())
-    if not as_json:
+    if not as_json and not rows:  # on stderr: stdout stays a table (of none), or JSON lines
+        err.print("no failures" + (f" for {', '.join(settings.sites)}" if site else ""), markup=False)
+    elif not as_json:
         out.print(f"{'site':10} {'attempts':>8}  {'next try':17}  url  reason", markup=False)
     for row in rows:
         when = "given up" if row.gave_up else _when(row.next_try) if row.next_try else "next run"
