@@ -37,6 +37,7 @@ def scraper(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         (["reclean", "empty"], "error: empty: no WARC file (.warc or .warc.gz) in it"),
         (["parse", "empty"], "error: empty: a folder"),
         (["parse", "nothing.warc.gz"], "error: nothing.warc.gz: no HTTP response record in it"),
+        (["export", "-o", "rows.csv"], "error: rows.csv: no archive there: -o/--out is the archive folder; the file"),
     ],
 )
 def test_nothing_to_do_is_one_line_and_exit_2(tmp_path: Path, args: list[str], said: str) -> None:

@@ -101,6 +101,15 @@ def replay(
             replaying.serve(setup, listener, farewell)
 
 
+_EXPORTED = (".jsonl", ".json", ".csv", ".parquet")
+
+
+def _not_a_file_name(out_dir: Path | None, root: Path) -> None:
+    """``export -o rows.csv`` means the archive folder, as everywhere: said with the option meant."""
+    if out_dir is not None and out_dir.suffix.lower() in _EXPORTED and not Archive(root).has_catalog():
+        raise UsageError(f"{out_dir}: no archive there: -o/--out is the archive folder; the file to write is --output")
+
+
 def export(
     fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
     site: Annotated[list[str] | None, typer.Option("--site", help="Only this site's articles (repeatable).")] = None,
@@ -137,6 +146,7 @@ def export(
             if not bar.disable:  # counting the rows costs a pass over the catalog: only for a bar
                 tally.on_step = lambda done, total: bar.update(bar.task_ids[0], completed=done, total=total)
             root = Archive.at(load_settings(config, out=out_dir).out).root
+            _not_a_file_name(out_dir, root)
             moment = parse_since(since, datetime.now(UTC)) if since else None
             result = exporting.export(root, fmt.lower(), to, stdout, site, moment, tally)
         for line in result.problems:

@@ -33,12 +33,13 @@ def verify(
             lambda part, done, total: bar.update(task, description=f"verifying {part}", completed=done, total=total),
         )  # fmt: skip
     if not quiet or summary.problems:
-        err.print(
-            f"verified {_count(summary.warc_files, 'WARC file')} ({_count(summary.records, 'record')}), "
-            f"{_count(summary.texts, 'text')}, {_count(summary.catalog_entries, 'catalog entry', 'catalog entries')}: "
-            f"{_count(summary.problems, 'problem')}",
-            markup=False,
-        )
+        warcs = f"{_count(summary.warc_files, 'WARC file')} ({_count(summary.records, 'record')})"
+        if path.is_dir():
+            entries = _count(summary.catalog_entries, "catalog entry", "catalog entries")
+            said_of = f"{warcs}, {_count(summary.texts, 'text')}, {entries}: {_count(summary.problems, 'problem')}"
+        else:  # "0 texts" would read as texts checked
+            said_of = f"{warcs}, not texts or catalog (give the archive folder): {_count(summary.problems, 'problem')}"
+        err.print(f"verified {said_of}", markup=False)
     raise typer.Exit(1 if summary.problems else 0)
 
 
