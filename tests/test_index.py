@@ -238,8 +238,8 @@ ODD_TYPES = [(), (("Content-Type", ""),), (("content-type", " text/html ;charset
              (("Content-Type", "text/html\tx"),), (("Content-Type", "a/b"), ("Content-Type", "c/d"))]  # fmt: skip
 
 
-@pytest.mark.parametrize("stale", [False, True], ids=["index current", "index stale"])
-def test_a_written_index_is_the_one_read_from_the_file(tmp_path: Path, stale: bool) -> None:
+@pytest.mark.parametrize("index", ["current", "stale", "edited"])
+def test_a_written_index_is_the_one_read_from_the_file(tmp_path: Path, index: str) -> None:
     """``run`` and ``fetch`` index what they wrote without reading the file: the same lines as
     cdxj-indexer's, for a new file and a continued one; a continued file whose index was not
     current when it was continued is read whole."""
@@ -257,17 +257,19 @@ def test_a_written_index_is_the_one_read_from_the_file(tmp_path: Path, stale: bo
     (done,) = first.written
     assert index_written(done) == Indexed(done.path, index_path(done.path), True, 1 + len(ODD_TYPES))
     assert index_path(done.path).read_text(encoding="utf-8") == read_from_file(done.path, tmp_path)
-    if stale:
-        index_path(done.path).write_text(index_path(done.path).read_text(encoding="utf-8")[:-40])
-        os.utime(index_path(done.path), ns=(0, done.path.stat().st_mtime_ns - 1))
+    if index != "current":  # a line short, and older than the file, or edited after it was written
+        index_path(done.path).write_text("".join(index_path(done.path).read_text().splitlines(True)[1:]))
+        moved = done.path.stat().st_mtime_ns + (-1 if index == "stale" else 1)
+        os.utime(index_path(done.path), ns=(0, moved))
     with sink(1) as second:
         later = when + timedelta(hours=1)
         second.current().write_exchange(page("https://www.rbc.ru/a/3", later), {})
+        second.current().write_exchange(page("https://www.rbc.ru/a/4?q=a b", later), {})  # escaped by warcio
         second.current().write_revisit(page("https://www.rbc.ru/a/1", later, 304), Original(one.record_id, "", ""), {})
         second.current().write_revisit(page("https://www.rbc.ru/a/1", later), Original(one.record_id, "", ""), {})
     (again,) = second.written
     assert again.continued is not None and again.path == done.path
-    assert index_written(again).entries == 4 + len(ODD_TYPES)
+    assert index_written(again).entries == 5 + len(ODD_TYPES)
     assert index_path(done.path).read_text(encoding="utf-8") == read_from_file(done.path, tmp_path)
     assert is_current(done.path)
 

@@ -90,6 +90,28 @@ def test_a_text_folder_swapped_for_a_symlink_after_the_check_receives_nothing_ou
     assert list(outside.iterdir()) == []
 
 
+def test_no_folder_is_made_outside_and_no_file_there_is_written_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, outside = tmp_path / "out", tmp_path / "outside"
+    outside.mkdir()
+    root.mkdir()
+    (root / "text").symlink_to(outside)  # made after the archive's folders were checked
+    with pytest.raises(StoreError, match="leads out of the archive"), texts._folder(root, root / "text" / "s" / "d"):
+        pass
+    assert list(outside.iterdir()) == []
+    (root / "text").unlink()
+    folder = root / "text" / "s" / "d"
+    precious = outside / "precious"
+    precious.write_bytes(b"kept\n")
+    monkeypatch.setattr(texts.secrets, "token_hex", lambda n: "0" * 2 * n)
+    with texts._folder(root, folder) as opened:
+        os.link(precious, folder / f".000_x.txt.{os.getpid()}.00000000.tmp")  # the temp name, taken
+        with pytest.raises(StoreError, match="cannot write"):
+            texts._replace(opened, folder / "000_x.txt", b"text\n")
+    assert precious.read_bytes() == b"kept\n" and not (folder / "000_x.txt").exists()
+
+
 def test_a_metadata_record_naming_another_urls_text_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
     warc = out / "warc" / "crafted.warc.gz"

@@ -72,6 +72,12 @@ class Indexed:
     problem: str | None = None
     skipped: bool = False  # a WARC still being written, or left open by a killed run
 
+    @property
+    def note(self) -> str:
+        """What went wrong, naming the WARC once."""
+        problem = self.problem or ""
+        return problem if problem.startswith(str(self.warc)) else f"{self.warc}: {problem}"
+
 
 def index_path(warc: Path) -> Path:
     return warc.with_name(warc.name + INDEX_SUFFIX)
@@ -214,10 +220,8 @@ def _up_to_date(warc: Path, force: bool, elsewhere: Path | None) -> Indexed:
 def index_written(done: Written) -> Indexed:
     """Bring the index of a WARC this process has written and closed up to date, from ``done``."""
     index = index_path(done.path)
-    kept = [] if done.continued is None else _kept_lines(index, done.continued)
-    # what the writer saw is what a reader sees, for ASCII; other bytes are read back as they lie
-    said = (text for listed in done.listed for text in (listed.url, listed.status_line, listed.content_type or ""))
-    if done.torn or kept is None or not all(text.isascii() for text in said):
+    kept = [] if done.continued is None else _kept_lines(index, done.path.name, done.continued)
+    if done.torn or kept is None or not all(map(_read_as_written, done.listed)):
         return _up_to_date(done.path, force=True, elsewhere=None)
     lines = sorted([*kept, *(_line(listed, done.path.name) for listed in done.listed)])
     temp = index.with_name(f".{index.name}.{os.getpid()}.tmp")
@@ -235,14 +239,26 @@ def index_written(done: Written) -> Indexed:
     return Indexed(done.path, index, True, len(lines))
 
 
-def _kept_lines(index: Path, continued: tuple[int, int]) -> list[str] | None:
-    """The lines of the index of a file as it was before it was continued, if the index was current
-    then (written after the file's last change), whole and of that file; None if not."""
+def _read_as_written(listed: Listed) -> bool:
+    """Whether a reader takes the record as the writer saw it: not for a URI with a space (warcio
+    writes it escaped), nor one whose scheme no reader takes for HTTP, nor for bytes beyond printable
+    ASCII. Such a file is read back as it lies (a record verify calls damaged is then left out)."""
+    if not listed.url.startswith(("http://", "https://")) or any(c.isspace() for c in listed.url):
+        return False
+    return all(
+        text.isascii() and text.isprintable() for text in (listed.url, listed.status_line, listed.content_type or "")
+    )
+
+
+def _kept_lines(index: Path, name: str, continued: tuple[int, int]) -> list[str] | None:
+    """The lines of the index of a file as it was before it was continued, if that index is the one
+    an indexer wrote of the file in that state: its modification time set to the file's (an index
+    edited since has another), every line of that file and before where it was continued."""
     try:
-        if index.stat().st_mtime_ns < continued[1]:
+        if index.stat().st_mtime_ns != continued[1]:
             return None
         lines = index.read_text(encoding="utf-8").splitlines(keepends=True)
-        if any(_entry(line).offset >= continued[0] for line in lines):
+        if not all((entry := _entry(line)).offset < continued[0] and entry.filename == name for line in lines):
             return None
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -79,32 +80,67 @@ def write_article(root: Path, text_stem: Path, article: Article, capture: Captur
 
 @contextmanager
 def _folder(root: Path, folder: Path) -> Iterator[int]:
-    """``folder`` (made if need be), open, once the kernel has said that what was opened is inside
-    ``root``: the files are then written through the descriptor, so a folder swapped for a symlink
-    after this check still receives nothing outside the archive."""
+    """``folder`` open, once the kernel has said that what was opened is inside ``root``: the files
+    are then written through the descriptor, so a folder swapped for a symlink after this check
+    still receives nothing outside the archive. A folder not there yet is made one level at a time,
+    each in the one before it once that is seen to be inside: none is made outside either."""
+    inside = os.path.realpath(root)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd = os.open(folder, _FOLDER)
+    except FileNotFoundError:
+        fd = _made(root, folder, inside)
     except OSError as exc:
         raise StoreError(f"{folder}: cannot write: {exc.strerror or exc}") from exc
     try:
-        inside = os.path.realpath(root)
-        try:
-            opened = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:  # no /proc: the path is resolved instead, as the reading side does
-            opened = os.path.realpath(folder)
-        if os.path.commonpath((inside, opened)) != inside:
-            raise StoreError(f"{folder}: leads out of the archive ({opened}): nothing written there")
+        _refuse_outside(fd, folder, inside)
         yield fd
     finally:
         os.close(fd)
+
+
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _made(root: Path, folder: Path, inside: str) -> int:
+    if not folder.is_relative_to(root):
+        raise StoreError(f"{folder}: not in the archive {root}: nothing written there")
+    try:
+        root.mkdir(parents=True, exist_ok=True)  # the root is the user's choice: trusted, symlink or not
+        fd = os.open(root, _FOLDER)
+    except OSError as exc:
+        raise StoreError(f"{folder}: cannot write: {exc.strerror or exc}") from exc
+    try:
+        for part in folder.relative_to(root).parts:
+            with suppress(FileExistsError):
+                os.mkdir(part, dir_fd=fd)
+            fd, above = os.open(part, _FOLDER, dir_fd=fd), fd
+            os.close(above)
+            _refuse_outside(fd, folder, inside)
+    except OSError as exc:
+        os.close(fd)
+        raise StoreError(f"{folder}: cannot write: {exc.strerror or exc}") from exc
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _refuse_outside(fd: int, folder: Path, inside: str) -> None:
+    try:
+        opened = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:  # no /proc: the path is resolved instead, as the reading side does
+        opened = os.path.realpath(folder)
+    if os.path.commonpath((inside, opened)) != inside:
+        raise StoreError(f"{folder}: leads out of the archive ({opened}): nothing written there")
 
 
 def _replace(folder: int, path: Path, data: bytes) -> bool:
     """Write ``data`` to ``path`` (in the open ``folder``) unless it already holds exactly that;
     True when it changed. Only a regular file is read or replaced: a symlink, a FIFO or a device
     there is refused. Temp file and rename: a reader sees the old file or the new one."""
-    name, temp = path.name, f".{path.name}.{os.getpid()}.tmp"
+    # a new name each time, made anew (O_EXCL): nothing already there, a hard link to a file
+    # outside say, is ever written through
+    name, temp = path.name, f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
         found = os.stat(name, dir_fd=folder, follow_symlinks=False)
         if not stat.S_ISREG(found.st_mode):
@@ -119,7 +155,7 @@ def _replace(folder: int, path: Path, data: bytes) -> bool:
         # No fsync: a text is derived from WARC records that are fsynced, and after a crash it can at
         # worst be stale or empty, which `scraper verify` reports and a re-clean rewrites. (An fsync
         # per file cost more than the extraction itself.)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666, dir_fd=folder)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666, dir_fd=folder)
         with open(fd, "wb") as fh:
             fh.write(data)
         os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)

@@ -130,10 +130,11 @@ class Fetcher:
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> Fetched:
         """GET ``url`` (with extra request ``headers``, e.g. conditional ones), following redirects."""
         exchanges: list[Exchange] = []
-        seen = {url}
-        current = url
         if not url.lower().startswith(("http://", "https://")):
             return Fetched(url, (), None, f"not an http(s) URL: {url[:200]}")
+        # HTTPS://: every reader of the WARC takes an HTTP record by its URI's scheme in lower case
+        url = url[: url.index(":")].lower() + url[url.index(":") :]
+        seen, current = {url}, url
         if problem := url_problem(url):
             return Fetched(url, (), None, problem)
         for _ in range(self._s.max_redirects + 1):

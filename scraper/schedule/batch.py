@@ -120,7 +120,7 @@ def fetch_batch(
         raise
     written = [o for o in outcomes if o.ok and not o.skipped]
     if warc.written is not None and (indexed := index_written(warc.written)).problem:  # for replay tools
-        notes.append(f"not indexed: {indexed.warc}: {indexed.problem}")
+        notes.append(f"not indexed: {indexed.note}")
     texts = archive.batch_folder(warc.path) if written else None
     result = BatchResult(warc.path if warc.file else None, texts, RunReport(tuple(outcomes)), tuple(notes))
     return replace(result, not_reached=len(todo) - len(outcomes)) if stop.is_set() else result

@@ -111,26 +111,24 @@ class _SiteRun(Discovering):
 
     def run(self) -> SiteReport:
         s, archive, budget = self.s, self.shared.archive, self.shared.budget
+        sink = WarcSink(archive.warcs, archive.root, self.site.name, s.warc_max_bytes, warcinfo(s), _now)
         try:
-            with (
-                Fetcher(s, sleep=budget.wait, stop=budget.stop, left=budget.left) as fetcher,
-                WarcSink(archive.warcs, archive.root, self.site.name, s.warc_max_bytes, warcinfo(s), _now) as sink,
-            ):
+            with Fetcher(s, sleep=budget.wait, stop=budget.stop, left=budget.left) as fetcher, sink:
                 self.capturer = Capturer(fetcher, sink.current, archive)
                 self.polite = Polite(self.capturer, s, budget, s.obey_robots)
                 self._visit()
-            # the site's WARC files are closed: a worker indexes them for replay tools while the
-            # other sites go on
-            indexing = self.shared.extract.submit_untimed(_index, sink.written)
-            with self.shared.lock:
-                self.shared.warc_files.extend(sink.paths)
-                self.shared.indexing.append(indexing)
         except CatalogError:  # a catalog the run cannot trust: every site stops, the run is refused (exit 2)
             self.shared.budget.stop.set()
             raise
         except Exception as exc:  # our own errors say what they are; another's class name tells what it was
             why = str(exc) if isinstance(exc, ScraperError) else f"{type(exc).__name__}: {exc}"
             self.report.fail(self.site.name, f"site run stopped: {why}")
+        # the site's files closed, even after a fault: a worker indexes them for replay tools while
+        # the other sites go on
+        indexing = self.shared.extract.submit_untimed(_index, sink.written)
+        with self.shared.lock:
+            self.shared.warc_files.extend(sink.paths)
+            self.shared.indexing.append(indexing)
         return self.report
 
     def _visit(self) -> None:
@@ -295,4 +293,4 @@ def _index_notes(indexing: Pending[list[Indexed]]) -> list[str]:
         done = indexing.result()
     except WorkerError as exc:
         return [f"not indexed: {exc}"]
-    return [f"not indexed: {i.warc}: {i.problem}" for i in done if i.problem]
+    return [f"not indexed: {i.note}" for i in done if i.problem]
