@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -187,14 +188,19 @@ def test_a_damaged_warc_fails_alone_and_an_open_one_is_left_for_later(tmp_path: 
     assert any(line.startswith("skipped:") and writing.name in line for line in done.stderr.splitlines())
 
 
+WHEN = datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+
+def sinks(folder: Path) -> Callable[[int], WarcSink]:
+    """Sinks of one site in ``folder``, each for a run ``hours`` after the first, the same UTC day."""
+    return lambda hours: WarcSink(
+        folder / "warc", folder, "rbc", 10**9, {"software": "test"}, lambda: WHEN + timedelta(hours=hours)
+    )
+
+
 def test_a_grown_warc_is_indexed_again_whole(tmp_path: Path) -> None:
     """A later run continues a WARC (same UTC day): its one index is rewritten, listing every record."""
-    when = datetime(2024, 5, 1, 12, tzinfo=UTC)
-
-    def sink(hours: int) -> WarcSink:
-        return WarcSink(
-            tmp_path / "warc", tmp_path, "rbc", 10**9, {"software": "test"}, lambda: when + timedelta(hours=hours)
-        )
+    when, sink = WHEN, sinks(tmp_path)
 
     with sink(0) as first:
         one = first.current().write_exchange(page("https://www.rbc.ru/a/1", when), {})
@@ -243,12 +249,7 @@ def test_a_written_index_is_the_one_read_from_the_file(tmp_path: Path, index: st
     """``run`` and ``fetch`` index what they wrote without reading the file: the same lines as
     cdxj-indexer's, for a new file and a continued one; a continued file whose index was not
     current when it was continued is read whole."""
-    when = datetime(2024, 5, 1, 12, tzinfo=UTC)
-
-    def sink(hours: int) -> WarcSink:
-        return WarcSink(
-            tmp_path / "warc", tmp_path, "rbc", 10**9, {"software": "test"}, lambda: when + timedelta(hours=hours)
-        )
+    when, sink = WHEN, sinks(tmp_path)
 
     with sink(0) as first:
         one = first.current().write_exchange(page("https://www.rbc.ru/a/1", when), {})
