@@ -48,6 +48,15 @@ def test_a_scheme_in_capitals_is_archived_in_lower_case(httpx_mock: HTTPXMock) -
     assert result.final is not None and [e.url for e in result.exchanges] == [URL]
 
 
+def test_an_iri_is_archived_as_the_uri_sent(httpx_mock: HTTPXMock) -> None:
+    """WARC headers are ASCII: warcio cannot write an IRI's request line (it raised)."""
+    sent = "https://www.interfax.ru/%D0%BC%D0%B8%D1%80/1?q=a%20b"
+    httpx_mock.add_response(url=sent, text=PAGE)
+    with fetcher([]) as f:
+        result = f.fetch("https://www.interfax.ru/мир/1?q=a b")
+    assert result.final is not None and [e.url for e in result.exchanges] == [sent]
+
+
 def test_retry_after_seconds_is_honoured(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(url=URL, status_code=429, headers={"Retry-After": "7"})
     httpx_mock.add_response(url=URL, text=PAGE)

@@ -22,6 +22,7 @@ import pytest
 from test_run import World, _key
 from warcio.archiveiterator import ArchiveIterator
 
+from scraper.archive import cdx
 from scraper.archive.cdx import (
     Indexed,
     IndexEntry,
@@ -231,30 +232,44 @@ def page(url: str, when: datetime, status: int = 200, headers: tuple[tuple[str, 
 
 
 def read_from_file(warc: Path, tmp_path: Path) -> str:
-    """The index cdxj-indexer writes of the file as it lies."""
+    """The index cdxj-indexer writes of the file as it lies (damaged records left out)."""
     index = tmp_path / "read" / f"{warc.name}.cdxj"
     index.parent.mkdir(exist_ok=True)
-    index_warc(warc.rename(index.parent / warc.name))
-    (index.parent / warc.name).rename(warc)
+    cdx._write_index(warc, index)
     return index.read_text(encoding="utf-8")
 
 
 # Content-Type headers as servers send them: the mime is what comes before a ';' or a space
 ODD_TYPES = [(), (("Content-Type", ""),), (("content-type", " text/html ;charset=utf-8"),),
-             (("Content-Type", "text/html\tx"),), (("Content-Type", "a/b"), ("Content-Type", "c/d"))]  # fmt: skip
+             (("Content-Type", "a/b"), ("Content-Type", "c/d"))]  # fmt: skip
+
+
+class ReadBack:
+    """Counts the files indexed by reading them, in place of the index's read-back."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.files: list[Path] = []
+        self._read = cdx._up_to_date
+        monkeypatch.setattr(cdx, "_up_to_date", self)
+
+    def __call__(self, warc: Path, force: bool, elsewhere: Path | None) -> Indexed:
+        self.files.append(warc)
+        return self._read(warc, force, elsewhere)
 
 
 @pytest.mark.parametrize("index", ["current", "stale", "edited"])
-def test_a_written_index_is_the_one_read_from_the_file(tmp_path: Path, index: str) -> None:
+def test_a_written_index_is_the_one_read_from_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index: str
+) -> None:
     """``run`` and ``fetch`` index what they wrote without reading the file: the same lines as
-    cdxj-indexer's, for a new file and a continued one; a continued file whose index was not
-    current when it was continued is read whole."""
-    when, sink = WHEN, sinks(tmp_path)
-
+    cdxj-indexer's, for a new file and a continued one (responses, both kinds of revisit); a
+    continued file whose index is not the one written of it as it was (older, or edited since) is
+    read whole."""
+    sink, read_back = sinks(tmp_path), ReadBack(monkeypatch)
     with sink(0) as first:
-        one = first.current().write_exchange(page("https://www.rbc.ru/a/1", when), {})
+        one = first.current().write_exchange(page("https://www.rbc.ru/a/1", WHEN), {})
         for n, headers in enumerate(ODD_TYPES):
-            first.current().write_exchange(page(f"https://www.rbc.ru/a/{n + 10}?q=%20x#f", when, headers=headers), {})
+            first.current().write_exchange(page(f"https://www.rbc.ru/a/{n + 10}?q=%20x#f", WHEN, headers=headers), {})
     (done,) = first.written
     assert index_written(done) == Indexed(done.path, index_path(done.path), True, 1 + len(ODD_TYPES))
     assert index_path(done.path).read_text(encoding="utf-8") == read_from_file(done.path, tmp_path)
@@ -263,16 +278,40 @@ def test_a_written_index_is_the_one_read_from_the_file(tmp_path: Path, index: st
         moved = done.path.stat().st_mtime_ns + (-1 if index == "stale" else 1)
         os.utime(index_path(done.path), ns=(0, moved))
     with sink(1) as second:
-        later = when + timedelta(hours=1)
+        later = WHEN + timedelta(hours=1)
         second.current().write_exchange(page("https://www.rbc.ru/a/3", later), {})
-        second.current().write_exchange(page("https://www.rbc.ru/a/4?q=a b", later), {})  # escaped by warcio
         second.current().write_revisit(page("https://www.rbc.ru/a/1", later, 304), Original(one.record_id, "", ""), {})
         second.current().write_revisit(page("https://www.rbc.ru/a/1", later), Original(one.record_id, "", ""), {})
     (again,) = second.written
     assert again.continued is not None and again.path == done.path
-    assert index_written(again).entries == 5 + len(ODD_TYPES)
+    assert index_written(again).entries == 4 + len(ODD_TYPES)
     assert index_path(done.path).read_text(encoding="utf-8") == read_from_file(done.path, tmp_path)
     assert is_current(done.path)
+    assert read_back.files == ([] if index == "current" else [done.path])
+
+
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [
+        ("https://www.rbc.ru/a/1?q=a b", HTML),  # warcio writes the space escaped
+        ("https://www.rbc.ru/a/1?q=a\tb", HTML),
+        ("HTTPS://www.rbc.ru/a/1", HTML),  # no HTTP record to warcio: verify calls it damaged
+        ("https://www.rbc.ru/a/1", (("Content-Type", "text/html\tx"),)),
+        ("https://www.rbc.ru/a/1", (("Content-Type", "текст/html"),)),
+    ],
+)
+def test_a_record_readers_take_otherwise_has_its_file_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, headers: tuple[tuple[str, str], ...]
+) -> None:
+    read_back = ReadBack(monkeypatch)
+    with sinks(tmp_path)(0) as sink:
+        sink.current().write_exchange(page("https://www.rbc.ru/a/0", WHEN), {})
+        sink.current().write_exchange(page(url, WHEN, headers=headers), {})
+    (done,) = sink.written
+    indexed = index_written(done)
+    assert read_back.files == [done.path]
+    assert (indexed.problem is not None) == url.startswith("HTTPS"), indexed  # said, as verify would
+    assert index_path(done.path).read_text(encoding="utf-8") == read_from_file(done.path, tmp_path)
 
 
 @pytest.mark.parametrize("path", ["missing.warc.gz", "run.toml"])

@@ -134,9 +134,14 @@ class Fetcher:
             return Fetched(url, (), None, f"not an http(s) URL: {url[:200]}")
         # HTTPS://: every reader of the WARC takes an HTTP record by its URI's scheme in lower case
         url = url[: url.index(":")].lower() + url[url.index(":") :]
-        seen, current = {url}, url
         if problem := url_problem(url):
             return Fetched(url, (), None, problem)
+        if not url.isascii() or " " in url:  # an IRI is archived as the URI sent: WARC headers are ASCII
+            try:
+                url = str(httpx.URL(url))
+            except (httpx.InvalidURL, ValueError) as exc:
+                return Fetched(url, (), None, f"not an http(s) URL: {exc}")
+        seen, current = {url}, url
         for _ in range(self._s.max_redirects + 1):
             try:
                 exchange = self._with_retries(current, exchanges, headers or {})
