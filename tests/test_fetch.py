@@ -120,6 +120,15 @@ def test_redirects_are_followed_and_every_hop_recorded(httpx_mock: HTTPXMock) ->
     assert result.final is not None and result.final.url == URL + "?x=1"
 
 
+def test_a_location_in_raw_utf8_leads_where_a_browser_goes(httpx_mock: HTTPXMock) -> None:
+    there = "https://www.interfax.ru/%D0%BC%D0%B8%D1%80/1"
+    httpx_mock.add_response(url=URL, status_code=301, headers=[(b"Location", "/мир/1".encode())])
+    httpx_mock.add_response(url=there, text=PAGE)
+    with fetcher([]) as f:
+        result = f.fetch(URL)
+    assert result.final is not None and result.final.url == there
+
+
 def test_redirect_loop_is_an_error(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(url=URL, status_code=302, headers={"Location": URL + "/b"})
     httpx_mock.add_response(url=URL + "/b", status_code=302, headers={"Location": URL})

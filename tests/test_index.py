@@ -6,6 +6,7 @@ revisit record is listed, and each line's offset and length read back exactly th
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import re
@@ -33,8 +34,10 @@ from scraper.archive.cdx import (
     is_current,
     read_index,
 )
-from scraper.capture.warc import Original, WarcSink
+from scraper.archive.layout import Archive as ArchiveFolder
+from scraper.capture.warc import Original, WarcFile, WarcSink
 from scraper.models import Exchange
+from scraper.schedule import batch
 from scraper.sites import SITES
 
 HTML = (("Content-Type", "text/html"),)
@@ -311,6 +314,25 @@ def test_a_record_readers_take_otherwise_has_its_file_read_back(
     indexed = index_written(done)
     assert read_back.files == [done.path]
     assert (indexed.problem is not None) == url.startswith("HTTPS"), indexed  # said, as verify would
+    assert index_path(done.path).read_text(encoding="utf-8") == read_from_file(done.path, tmp_path)
+
+
+@pytest.mark.parametrize("torn", [False, True], ids=["killed between records", "killed in a record"])
+def test_a_file_a_killed_process_left_open_is_indexed_again_after_its_repair(tmp_path: Path, torn: bool) -> None:
+    """Its index lacks what the killed process wrote: the next run or fetch repairs the file, then
+    indexes it whole (before, only ``scraper index`` would)."""
+    with sinks(tmp_path)(0) as first:
+        first.current().write_exchange(page("https://www.rbc.ru/a/1", WHEN), {})
+    (done,) = first.written
+    index_written(done)
+    with WarcFile(done.path, done.path.name, append=True) as killed:  # what the killed run wrote
+        killed.write_exchange(page("https://www.rbc.ru/a/2", WHEN), {})
+    with open(done.path, "ab") as fh:
+        fh.write(gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\n")[: 30 if torn else 0])
+    done.path.with_name(done.path.name + ".open").touch()
+    notes = batch._repair(ArchiveFolder(tmp_path))
+    assert not notes or all(note.startswith("repaired: ") for note in notes), notes
+    assert len(read_index(index_path(done.path))) == 2
     assert index_path(done.path).read_text(encoding="utf-8") == read_from_file(done.path, tmp_path)
 
 

@@ -215,8 +215,15 @@ def _up_to_date(warc: Path, force: bool, elsewhere: Path | None) -> Indexed:
     try:
         written = _write_index(warc, index)
         return Indexed(warc, index, True, len(read_index(index)), problem=written.left_out)
-    except ArchiveError as exc:
+    except (ArchiveError, UsageError) as exc:  # UsageError: the file is gone
         return Indexed(warc, index, False, problem=str(exc))
+
+
+def index_repaired(warcs: Iterable[Path]) -> list[str]:
+    """Files a killed process left open, once repaired, indexed again whole: their index lacks what
+    that process wrote, or is missing. What could not be indexed is said."""
+    done = index_all([warc for warc in warcs if warc.is_file()], force=True)
+    return [f"not indexed: {i.note}" for i in done if i.problem and not i.skipped]
 
 
 def index_written(done: Written) -> Indexed:

@@ -78,6 +78,15 @@ class _ConnectTo(httpx.BaseTransport):
         self._direct.close()
 
 
+def _utf8(header: str | None) -> str | None:
+    """A header's bytes (kept as Latin-1) read as UTF-8 where they are: a Location with a raw
+    Cyrillic path means those letters, as a browser takes them, not their bytes as Latin-1."""
+    try:
+        return None if header is None else header.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return header
+
+
 @functools.cache
 def _tls() -> ssl.SSLContext:
     """The TLS context of every connection in the process: loading the CA certificates costs 20-30 ms
@@ -147,7 +156,7 @@ class Fetcher:
                 exchange = self._with_retries(current, exchanges, headers or {})
             except (_Retryable, Refused) as exc:
                 return Fetched(url, tuple(exchanges), None, str(exc))
-            location = dict((k.lower(), v) for k, v in exchange.response_headers).get("location")
+            location = _utf8(dict((k.lower(), v) for k, v in exchange.response_headers).get("location"))
             if exchange.status not in _REDIRECTS or not location:
                 return _finish(url, exchanges, exchange, self._s.max_body_bytes, self._gave_up(exchange, exchanges))
             try:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scraper.archive.cdx import index_written
+from scraper.archive.cdx import index_repaired, index_written
 from scraper.archive.layout import Archive, open_marker
-from scraper.capture.warc import WarcFile, Written, mark_open, new_warc_path, repair_unclosed
+from scraper.capture.warc import WarcFile, Written, left_open, mark_open, new_warc_path, repair_unclosed
 from scraper.config import Settings
 from scraper.errors import ArchiveError, UsageError, WorkerError
 from scraper.models import Capture, Outcome, RunReport
@@ -88,7 +88,7 @@ def fetch_batch(
     """Fetch each URL once (a URL given twice, once) and write a text per article, until ``stop``."""
     from scraper.capture.fetch import Fetcher  # httpx: imported by the commands that fetch only
 
-    archive, stop = Archive(settings.out), stop or threading.Event()
+    archive, stop = Archive.at(settings.out), stop or threading.Event()  # refused: a folder leading out
     warc = _LazyWarc(archive, settings)
     try:  # an output folder that cannot be written is said before anything is fetched
         archive.warcs.mkdir(parents=True, exist_ok=True)
@@ -129,12 +129,12 @@ def fetch_batch(
 def _repair(archive: Archive) -> list[str]:
     """WARC files a killed fetch or run left marked open, repaired as ``scraper run`` does; not
     while a run holds the archive or a fetch is writing: their files are marked open as they grow."""
-    markers = list(archive.warcs.glob("*.warc.gz.open"))
-    if not markers:
+    left = left_open(archive.warcs)
+    if not left:
         return []
     try:
         with archive_lock(archive.root):
-            return [f"repaired: {line}" for line in repair_unclosed(archive.warcs)]
+            return [f"repaired: {line}" for line in repair_unclosed(archive.warcs)] + index_repaired(left)
     except UsageError as exc:
         return [f"files marked open not repaired: {exc}"]
 

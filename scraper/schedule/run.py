@@ -25,11 +25,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from scraper.archive.catalog import Catalog
-from scraper.archive.cdx import Indexed, index_written
+from scraper.archive.cdx import Indexed, index_repaired, index_written
 from scraper.archive.layout import Archive
 from scraper.archive.schema import CaptureRow, FeedRow
 from scraper.capture.fetch import Fetcher
-from scraper.capture.warc import WarcSink, Written, repair_unclosed
+from scraper.capture.warc import WarcSink, Written, left_open, repair_unclosed
 from scraper.config import Settings
 from scraper.errors import ArchiveError, CatalogError, ScraperError, WorkerError
 from scraper.models import Capture, Outcome, RecordRef
@@ -67,7 +67,8 @@ OnEvent = Callable[[Progressed], None]
 def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_event: OnEvent) -> RunResult:
     archive = Archive(settings.out)
     with archive_lock(archive.root), Catalog(archive.catalog) as catalog:
-        notes = [f"repaired: {line}" for line in repair_unclosed(archive.warcs)]  # left open by a killed run
+        left = left_open(archive.warcs)  # by a killed run: repaired, then indexed again
+        notes = [f"repaired: {line}" for line in repair_unclosed(archive.warcs)] + index_repaired(left)
         run_id = catalog.start_run(datetime.now(UTC))
         # the extraction workers start before the site threads do: they are forked (workers.py)
         with (

@@ -29,7 +29,7 @@ from scraper.capture.warc.reader import (
     warcs_under,
     written_as,
 )
-from scraper.capture.warc.sink import WarcSink, mark_open, new_warc_path, repair_unclosed
+from scraper.capture.warc.sink import WarcSink, left_open, mark_open, new_warc_path, repair_unclosed
 from scraper.capture.warc.writer import (
     REVISIT_IDENTICAL,
     REVISIT_NOT_MODIFIED,
@@ -57,6 +57,7 @@ __all__ = [
     "check_records",
     "find_warcs",
     "is_warc",
+    "left_open",
     "mark_open",
     "new_warc_path",
     "payload_digest",

@@ -143,6 +143,11 @@ def _dated(path: Path, prefix: str) -> re.Match[str] | None:
     return _NAME.fullmatch(path.name, len(prefix))
 
 
+def left_open(folder: Path) -> list[Path]:
+    """The WARC files of ``folder`` marked open: being written, or left so by a killed process."""
+    return [m.with_name(m.name.removesuffix(".open")) for m in sorted(folder.glob("*.warc.gz.open"))]
+
+
 def repair_unclosed(folder: Path) -> list[str]:
     """WARC files a killed run left open: what follows the last record that reads whole (a torn
     record, bytes that are none) is cut off the file and kept beside it in ``<name>.torn`` (added
@@ -151,8 +156,8 @@ def repair_unclosed(folder: Path) -> list[str]:
     after it, which texts and the catalog point at: it is said, not cut. A file left empty is
     removed. Returns one line per file cut and per damaged record kept."""
     said = []
-    for marker in sorted(folder.glob("*.warc.gz.open")):
-        path = marker.with_name(marker.name.removesuffix(".open"))
+    for path in left_open(folder):
+        marker = open_marker(path)
         if being_written(marker):
             said.append(f"{path}: being written by another process: not repaired")
             continue
