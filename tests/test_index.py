@@ -30,10 +30,10 @@ from scraper.archive.cdx import (
     index_all,
     index_path,
     index_warc,
-    index_written,
     is_current,
     read_index,
 )
+from scraper.archive.cdx_written import index_written
 from scraper.archive.layout import Archive as ArchiveFolder
 from scraper.capture.warc import Original, WarcFile, WarcSink
 from scraper.models import Exchange

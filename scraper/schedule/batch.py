@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scraper.archive.cdx import index_repaired, index_written
+from scraper.archive.cdx import index_repaired
+from scraper.archive.cdx_written import index_written
 from scraper.archive.layout import Archive, open_marker
 from scraper.capture.warc import WarcFile, Written, left_open, mark_open, new_warc_path, repair_unclosed
 from scraper.config import Settings

@@ -25,7 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from scraper.archive.catalog import Catalog
-from scraper.archive.cdx import Indexed, index_repaired, index_written
+from scraper.archive.cdx import Indexed, index_repaired
+from scraper.archive.cdx_written import index_written
 from scraper.archive.layout import Archive
 from scraper.archive.schema import CaptureRow, FeedRow
 from scraper.capture.fetch import Fetcher
