@@ -104,6 +104,15 @@ def test_parquet_carries_the_same_values_typed(archive: Archive) -> None:
     assert by_url(table.to_pylist()) == by_url(expected)
 
 
+@pytest.mark.parametrize(("name", "begins"), [("rows.csv", "url,"), ("rows.PARQUET", "PAR1"), ("rows.txt", "{")])
+def test_the_output_suffix_says_the_format_when_format_does_not(
+    archive: Archive, tmp_path: Path, name: str, begins: str
+) -> None:
+    done = archive.scraper("export", "--output", str(tmp_path / name))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / name).read_bytes().startswith(begins.encode())
+
+
 def test_a_missing_text_file_fails_that_row_only(archive: Archive, tmp_path: Path) -> None:
     text = sorted((archive.out / "text").rglob("*.txt"))[0]
     kept = text.read_bytes()

@@ -40,11 +40,11 @@ def test_5xx_retried_with_exponential_backoff(httpx_mock: HTTPXMock) -> None:
     assert sleeps == [1.0, 2.0]
 
 
-def test_a_scheme_in_capitals_is_archived_in_lower_case(httpx_mock: HTTPXMock) -> None:
+def test_a_scheme_and_host_in_capitals_are_archived_in_lower_case(httpx_mock: HTTPXMock) -> None:
     """HTTPS://: a WARC record under that URI is no HTTP record to warcio (verify calls it damaged)."""
     httpx_mock.add_response(url=URL, text=PAGE)
     with fetcher([]) as f:
-        result = f.fetch("HTTPS://www.interfax.ru/world/813468")
+        result = f.fetch("HTTPS://WWW.Interfax.RU/world/813468")
     assert result.final is not None and [e.url for e in result.exchanges] == [URL]
 
 

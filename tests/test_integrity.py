@@ -112,6 +112,8 @@ def test_an_intact_file_has_no_problem(tmp_path: Path, parts: list[bytes]) -> No
         assert done.exit_code == 0 and done.stdout == "", done.output
         said = f"verified 1 WARC file ({RECORDS} records), not texts or catalog (give the archive folder): 0 problems\n"
         assert done.stderr == said
+    folder = verify(tmp_path)  # a folder of WARC files, as warc/ is, is no archive folder either
+    assert folder.stderr.endswith("not texts or catalog (give the archive folder): 0 problems\n"), folder.stderr
 
 
 # each damage: the file's members -> (the damaged file's bytes, the offset to be named, records read whole)

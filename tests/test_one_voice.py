@@ -37,6 +37,10 @@ def scraper(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         (["reclean", "empty"], "error: empty: no WARC file (.warc or .warc.gz) in it"),
         (["parse", "empty"], "error: empty: a folder"),
         (["parse", "nothing.warc.gz"], "error: nothing.warc.gz: no HTTP response record in it"),
+        (
+            ["fetch", "-o", "https://www.interfax.ru/world/1"],
+            "error: give at least one URL, or --from-file FILE (-o/--out is the archive folder, and it took",
+        ),
         (["export", "-o", "rows.csv"], "error: rows.csv: no archive there: -o/--out is the archive folder; the file"),
     ],
 )

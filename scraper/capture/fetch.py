@@ -145,7 +145,8 @@ class Fetcher:
         url = url[: url.index(":")].lower() + url[url.index(":") :]
         if problem := url_problem(url):
             return Fetched(url, (), None, problem)
-        if not url.isascii() or " " in url:  # an IRI is archived as the URI sent: WARC headers are ASCII
+        # an IRI is archived as the URI sent (WARC headers are ASCII); a host in capitals, as sent
+        if not url.isascii() or " " in url or url.split("/")[2] != url.split("/")[2].lower():
             try:
                 url = str(httpx.URL(url))
             except (httpx.InvalidURL, ValueError) as exc:

@@ -110,8 +110,19 @@ def _not_a_file_name(out_dir: Path | None, root: Path) -> None:
         raise UsageError(f"{out_dir}: no archive there: -o/--out is the archive folder; the file to write is --output")
 
 
+def _format(given: str | None, to: Path | None) -> str:
+    """``--output rows.csv`` writes CSV: a file's suffix says its format when --format does not."""
+    if given is not None:
+        return given.lower()
+    suffix = to.suffix.lower().removeprefix(".") if to is not None else ""
+    return {"csv": "csv", "parquet": "parquet"}.get(suffix, "jsonl")
+
+
 def export(
-    fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="jsonl, csv or parquet (default: by --output's suffix, else jsonl)."),
+    ] = None,
     site: Annotated[list[str] | None, typer.Option("--site", help="Only this site's articles (repeatable).")] = None,
     since: Annotated[
         str | None,
@@ -148,7 +159,7 @@ def export(
             root = Archive.at(load_settings(config, out=out_dir).out).root
             _not_a_file_name(out_dir, root)
             moment = parse_since(since, datetime.now(UTC)) if since else None
-            result = exporting.export(root, fmt.lower(), to, stdout, site, moment, tally)
+            result = exporting.export(root, _format(fmt, to), to, stdout, site, moment, tally)
         for line in result.problems:
             err.print(f"failed: {line}", markup=False)
         for line in result.missing_warcs:

@@ -70,7 +70,10 @@ def fetch(
         settings = with_connect_to(settings, connect_to)
         targets = [check_http(u) for u in _read_urls(urls or [], from_file)]
         if not targets:
-            raise UsageError("give at least one URL, or --from-file FILE")
+            # a Path keeps one slash of "https://": -o took a URL
+            url_as_out = str(out_dir).lower().startswith(("http:/", "https:/"))
+            took = " (-o/--out is the archive folder, and it took the URL)" if url_as_out else ""
+            raise UsageError(f"give at least one URL, or --from-file FILE{took}")
         stop = threading.Event()
         with stop_on_signals(stop), progress(len(targets), "fetching", quiet) as bar:
             result = fetch_batch(targets, settings, step(bar), obey_robots=not ignore_robots, stop=stop)
