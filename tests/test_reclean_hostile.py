@@ -13,6 +13,7 @@ from test_cli import ARTICLE
 from typer.testing import CliRunner
 
 from scraper.archive import texts
+from scraper.archive.inside import folder_inside
 from scraper.capture.warc import WarcFile
 from scraper.cli import app
 from scraper.errors import StoreError
@@ -79,13 +80,13 @@ def test_a_text_folder_swapped_for_a_symlink_after_the_check_receives_nothing_ou
     root, outside = tmp_path / "out", tmp_path / "outside"
     folder = root / "text" / "site" / "2026-01-01"
     outside.mkdir()
-    with texts._folder(root, folder) as opened:
+    with folder_inside(root, folder, StoreError) as opened:
         folder.rename(folder.with_name("moved"))
         folder.symlink_to(outside)
         assert texts._replace(opened, folder / "000_x.txt", b"text\n")
     assert list(outside.iterdir()) == []
     assert (folder.with_name("moved") / "000_x.txt").read_bytes() == b"text\n"
-    with pytest.raises(StoreError, match="leads out of the archive"), texts._folder(root, folder):
+    with pytest.raises(StoreError, match="leads out of the archive"), folder_inside(root, folder, StoreError):
         pass
     assert list(outside.iterdir()) == []
 
@@ -97,7 +98,10 @@ def test_no_folder_is_made_outside_and_no_file_there_is_written_through(
     outside.mkdir()
     root.mkdir()
     (root / "text").symlink_to(outside)  # made after the archive's folders were checked
-    with pytest.raises(StoreError, match="leads out of the archive"), texts._folder(root, root / "text" / "s" / "d"):
+    with (
+        pytest.raises(StoreError, match="leads out of the archive"),
+        folder_inside(root, root / "text" / "s" / "d", StoreError),
+    ):
         pass
     assert list(outside.iterdir()) == []
     (root / "text").unlink()
@@ -105,7 +109,7 @@ def test_no_folder_is_made_outside_and_no_file_there_is_written_through(
     precious = outside / "precious"
     precious.write_bytes(b"kept\n")
     monkeypatch.setattr(texts.secrets, "token_hex", lambda n: "0" * 2 * n)
-    with texts._folder(root, folder) as opened:
+    with folder_inside(root, folder, StoreError) as opened:
         os.link(precious, folder / f".000_x.txt.{os.getpid()}.00000000.tmp")  # the temp name, taken
         with pytest.raises(StoreError, match="cannot write"):
             texts._replace(opened, folder / "000_x.txt", b"text\n")

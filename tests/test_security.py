@@ -22,10 +22,10 @@ from test_cli import ARTICLE
 from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper.capture.warc import WarcFile
+from scraper.capture.warc import WarcFile, mark_open
 from scraper.cli import app
 from scraper.cli.common import one_line, safe
-from scraper.errors import UsageError
+from scraper.errors import ArchiveError, UsageError
 from scraper.models import Exchange
 from scraper.schedule import discover
 from scraper.schedule.discover import Link, candidates, sitemap_links
@@ -474,3 +474,25 @@ def test_a_symlinked_archive_folder_leading_out_is_refused_before_any_work(
     assert result.exit_code == 2, result.output
     assert result.output == f"error: out/{folder}: leads out of the archive (to {outside}): refused\n"
     assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("appending", [False, True], ids=["a new file", "a file continued"])
+def test_a_warc_folder_swapped_for_a_symlink_after_the_check_gets_no_file_outside(
+    tmp_path: Path, appending: bool
+) -> None:
+    """The run checks warc/ before it starts; a swap during the run is caught where a file is opened."""
+    root, outside = tmp_path / "out", tmp_path / "outside"
+    (root / "warc").mkdir(parents=True)
+    outside.mkdir()
+    name = "rbc-20240501T120000Z-00000.warc.gz"
+    if appending:
+        with WarcFile(root / "warc" / name, f"warc/{name}", root=root) as first:
+            first.write_warcinfo({"software": "test"})
+        (outside / name).write_bytes(b"")  # what a continued file would be appended to, out there
+    (root / "warc").rename(root / "moved")
+    (root / "warc").symlink_to(outside)
+    with pytest.raises(ArchiveError, match="leads out of the archive"):
+        WarcFile(root / "warc" / name, f"warc/{name}", append=appending, root=root)
+    with pytest.raises(ArchiveError, match="leads out of the archive"):  # nor its .open marker
+        mark_open(root / "warc" / name, root)
+    assert [p.stat().st_size for p in outside.iterdir()] == ([0] if appending else [])

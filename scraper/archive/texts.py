@@ -12,11 +12,11 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from scraper.archive.inside import folder_inside
 from scraper.archive.layout import json_file, text_file
 from scraper.errors import StoreError
 from scraper.extract.body import TRAFILATURA_VERSION
@@ -72,66 +72,10 @@ def write_article(root: Path, text_stem: Path, article: Article, capture: Captur
     """Write ``<text_stem>.txt`` and ``<text_stem>.json``, in a folder inside the archive at ``root``."""
     text = render_text(article)
     meta = render_meta(article, capture, ref, text)
-    with _folder(root, text_stem.parent) as folder:
+    with folder_inside(root, text_stem.parent, StoreError) as folder:
         changed_text = _replace(folder, text_file(text_stem), text.encode("utf-8"))
         changed_meta = _replace(folder, json_file(text_stem), meta.encode("utf-8"))
     return Written(text_file(text_stem), changed_text or changed_meta, hashlib.sha256(text.encode("utf-8")).hexdigest())
-
-
-@contextmanager
-def _folder(root: Path, folder: Path) -> Iterator[int]:
-    """``folder`` open, once the kernel has said that what was opened is inside ``root``: the files
-    are then written through the descriptor, so a folder swapped for a symlink after this check
-    still receives nothing outside the archive. A folder not there yet is made one level at a time,
-    each in the one before it once that is seen to be inside: none is made outside either."""
-    inside = os.path.realpath(root)
-    try:
-        fd = os.open(folder, _FOLDER)
-    except FileNotFoundError:
-        fd = _made(root, folder, inside)
-    except OSError as exc:
-        raise StoreError(f"{folder}: cannot write: {exc.strerror or exc}") from exc
-    try:
-        _refuse_outside(fd, folder, inside)
-        yield fd
-    finally:
-        os.close(fd)
-
-
-_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
-
-
-def _made(root: Path, folder: Path, inside: str) -> int:
-    if not folder.is_relative_to(root):
-        raise StoreError(f"{folder}: not in the archive {root}: nothing written there")
-    try:
-        root.mkdir(parents=True, exist_ok=True)  # the root is the user's choice: trusted, symlink or not
-        fd = os.open(root, _FOLDER)
-    except OSError as exc:
-        raise StoreError(f"{folder}: cannot write: {exc.strerror or exc}") from exc
-    try:
-        for part in folder.relative_to(root).parts:
-            with suppress(FileExistsError):
-                os.mkdir(part, dir_fd=fd)
-            fd, above = os.open(part, _FOLDER, dir_fd=fd), fd
-            os.close(above)
-            _refuse_outside(fd, folder, inside)
-    except OSError as exc:
-        os.close(fd)
-        raise StoreError(f"{folder}: cannot write: {exc.strerror or exc}") from exc
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _refuse_outside(fd: int, folder: Path, inside: str) -> None:
-    try:
-        opened = os.readlink(f"/proc/self/fd/{fd}")
-    except OSError:  # no /proc: the path is resolved instead, as the reading side does
-        opened = os.path.realpath(folder)
-    if os.path.commonpath((inside, opened)) != inside:
-        raise StoreError(f"{folder}: leads out of the archive ({opened}): nothing written there")
 
 
 def _replace(folder: int, path: Path, data: bytes) -> bool:

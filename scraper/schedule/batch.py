@@ -56,8 +56,8 @@ class _LazyWarc:
 
     def __call__(self) -> WarcFile:
         if self.file is None:
-            self._marker = mark_open(self.path)
-            self.file = WarcFile(self.path, self._archive.relative(self.path))
+            self._marker = mark_open(self.path, self._archive.root)
+            self.file = WarcFile(self.path, self._archive.relative(self.path), root=self._archive.root)
             self.file.write_warcinfo(warcinfo(self._settings))
         return self.file
 

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from glob import escape
 from pathlib import Path
 
+from scraper.archive.inside import folder_inside
 from scraper.archive.layout import open_marker
 from scraper.capture.warc.checker import RecordCheck, torn_tail, walk
 from scraper.capture.warc.writer import WarcFile, Written
@@ -80,8 +81,9 @@ class WarcSink:
         path = None if self.paths else _continuable(self._folder, self._prefix, now, self._max)
         appending = path is not None
         path = path or new_warc_path(self._folder, self._prefix, now)
-        self._marker = mark_open(path)
-        file = WarcFile(path, Path(os.path.relpath(path, self._relative_to)).as_posix(), append=appending)
+        self._marker = mark_open(path, self._relative_to)
+        relative = Path(os.path.relpath(path, self._relative_to)).as_posix()
+        file = WarcFile(path, relative, append=appending, root=self._relative_to)
         file.write_warcinfo(self._info)
         self.paths.append(path)
         return file
@@ -97,12 +99,16 @@ class WarcSink:
             self._marker = None
 
 
-def mark_open(path: Path) -> int:
+def mark_open(path: Path, root: Path) -> int:
     """``<path>.open`` made and locked for as long as the descriptor returned stays open: removed on
-    a clean close, left behind it names a file to repair."""
+    a clean close, left behind it names a file to repair. Made in the folder opened and checked to
+    be inside the archive at ``root``, as the WARC file is."""
     marker = open_marker(path)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with folder_inside(root, marker.parent) as folder:
+        try:
+            fd = os.open(marker.name, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=folder)
+        except OSError as exc:
+            raise ArchiveError(f"{marker}: cannot mark the WARC file open: {exc.strerror or exc}") from exc
     fcntl.flock(fd, fcntl.LOCK_EX)
     return fd
 

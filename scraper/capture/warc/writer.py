@@ -12,9 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import deflate
 
+from scraper.archive.inside import folder_inside
 from scraper.capture.warc.records import Built, HttpHead, Serializer
 from scraper.errors import ArchiveError
 from scraper.models import Exchange, RecordRef
@@ -95,14 +97,12 @@ class WarcFile:
     """A WARC being written, from its start or (``append``) after its last record. Use as a
     context manager."""
 
-    def __init__(self, path: Path, relative_name: str, *, append: bool = False) -> None:
+    def __init__(self, path: Path, relative_name: str, *, append: bool = False, root: Path | None = None) -> None:
         self.path = path
         self.relative_name = relative_name
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # "ab" starts at the end of the file, so record offsets are the file's. Unbuffered: what
-            # a failed write leaves is on disk, to be cut off, not in a buffer written later
-            self._fh = open(path, "ab" if append else "xb", buffering=0)  # noqa: SIM115 - closed in close()
+            # Unbuffered: what a failed write leaves is on disk, to be cut off, not in a buffer
+            self._fh = _opened(path, append, root)
             found = os.fstat(self._fh.fileno())
         except OSError as exc:
             raise ArchiveError(f"{path}: cannot open WARC file: {exc.strerror or exc}") from exc
@@ -204,6 +204,19 @@ class WarcFile:
             Listed(record.rec_type, exchange.url, record.date, head.line, kind, record.payload_digest, offset, length)
         )
         return RecordRef(self.relative_name, record.record_id, offset, record.payload_digest)
+
+
+def _opened(path: Path, append: bool, root: Path | None) -> BinaryIO:
+    """The file, unbuffered, at its end ("ab": record offsets are the file's) or made anew. Inside
+    the archive at ``root``, through its folder opened and checked: a folder swapped for a symlink
+    meanwhile gets no file outside the archive."""
+    if root is None:  # a fixture's file, outside any archive
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "ab" if append else "xb", buffering=0)  # closed in close()
+    flags = os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW | (os.O_APPEND if append else os.O_CREAT | os.O_EXCL)
+    with folder_inside(root, path.parent) as folder:
+        fd = os.open(path.name, flags, 0o666, dir_fd=folder)
+    return open(fd, "ab" if append else "wb", buffering=0)  # closed in close()
 
 
 def _http(exchange: Exchange) -> HttpHead:
