@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -496,3 +497,22 @@ def test_a_warc_folder_swapped_for_a_symlink_after_the_check_gets_no_file_outsid
     with pytest.raises(ArchiveError, match="leads out of the archive"):  # nor its .open marker
         mark_open(root / "warc" / name, root)
     assert [p.stat().st_size for p in outside.iterdir()] == ([0] if appending else [])
+
+
+def test_a_text_json_that_is_a_symlink_out_is_not_read(interfax_run: Run, tmp_path: Path) -> None:
+    """The writer never makes a symlink: one there (to a file out of the archive) is said, not read."""
+    out = tmp_path / "out"
+    shutil.copytree(interfax_run.out, out)
+    (meta,) = (out / "text").rglob("*.json")
+    outside = tmp_path / "outside.json"
+    outside.write_bytes(meta.read_bytes())
+    meta.unlink()
+    meta.symlink_to(outside)
+    result = CliRunner().invoke(app, ["verify", str(out)])
+    assert result.exit_code == 1
+    said = result.stdout.splitlines()
+    assert any("a symbolic link, not read" in line for line in said), said
+    assert any("is no regular file in the archive" in line for line in said), said
+    assert not any("is missing" in line for line in said), said
+    code, told = _export(Run(out, interfax_run.site, interfax_run.attacker, "", 0), tmp_path / "rows.jsonl")
+    assert code == 1 and "a symbolic link, not read" in told, told

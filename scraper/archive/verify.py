@@ -16,6 +16,7 @@ every archived article in it must point at such a record, and a finished one at 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -200,7 +201,8 @@ def _check_row(root: Path, row: ArticleRow, problem: OnProblem, where: Path) -> 
         problem(f"{said}: {why}")
     for name in (row.text_path, row.json_path):
         if name and not ((found := _inside(root, name)) and found.is_file()):
-            problem(f"{said}: {name} is missing")
+            there = os.path.lexists(root / name)  # a symlink out, say: the text check says what it is
+            problem(f"{said}: {name} is {'no regular file in the archive' if there else 'missing'}")
     if row.json_path and (found := _inside(root, row.json_path)) and found.is_file():
         try:
             named = Archive(root).read_meta(row.json_path).get("warc_record_id")
