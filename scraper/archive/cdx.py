@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scraper.archive.layout import open_marker, read_only_reason
-from scraper.capture.warc import ReadProblem, torn_tail
+from scraper.capture.warc import ReadProblem, left_open, repair_unclosed, torn_tail
 from scraper.capture.warc.checker import walk
 from scraper.capture.warc.records import Bounded
 from scraper.errors import ArchiveError, UsageError
@@ -210,11 +210,14 @@ def _up_to_date(warc: Path, force: bool, elsewhere: Path | None) -> Indexed:
         return Indexed(warc, index, False, problem=str(exc))
 
 
-def index_repaired(warcs: Iterable[Path]) -> list[str]:
-    """Files a killed process left open, once repaired, indexed again whole: their index lacks what
-    that process wrote, or is missing. What could not be indexed is said."""
-    done = index_all([warc for warc in warcs if warc.is_file()], force=True)
-    return [f"not indexed: {i.note}" for i in done if i.problem and not i.skipped]
+def repaired(folder: Path) -> list[str]:
+    """WARC files a killed process left open in ``folder``, repaired (``repair_unclosed``), then
+    indexed again whole: their index lacks what that process wrote, or is missing. A line for each
+    file cut and each index that could not be written."""
+    left = left_open(folder)
+    said = [f"repaired: {line}" for line in repair_unclosed(folder)]
+    done = index_all([warc for warc in left if warc.is_file()], force=True)
+    return said + [f"not indexed: {i.note}" for i in done if i.problem and not i.skipped]
 
 
 def read_index(path: Path) -> list[IndexEntry]:

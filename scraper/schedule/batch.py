@@ -21,10 +21,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scraper.archive.cdx import index_repaired
+from scraper.archive.cdx import repaired
 from scraper.archive.cdx_written import index_written
 from scraper.archive.layout import Archive, open_marker
-from scraper.capture.warc import WarcFile, Written, left_open, mark_open, new_warc_path, repair_unclosed
+from scraper.capture.warc import WarcFile, Written, left_open, mark_open, new_warc_path
 from scraper.config import Settings
 from scraper.errors import ArchiveError, UsageError, WorkerError
 from scraper.models import Capture, Outcome, RunReport
@@ -130,12 +130,11 @@ def fetch_batch(
 def _repair(archive: Archive) -> list[str]:
     """WARC files a killed fetch or run left marked open, repaired as ``scraper run`` does; not
     while a run holds the archive or a fetch is writing: their files are marked open as they grow."""
-    left = left_open(archive.warcs)
-    if not left:
+    if not left_open(archive.warcs):
         return []
     try:
         with archive_lock(archive.root):
-            return [f"repaired: {line}" for line in repair_unclosed(archive.warcs)] + index_repaired(left)
+            return repaired(archive.warcs)
     except UsageError:  # a run or re-clean holds the archive: the marked files are its own, growing
         return []
 

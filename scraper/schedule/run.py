@@ -25,12 +25,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from scraper.archive.catalog import Catalog
-from scraper.archive.cdx import Indexed, index_repaired
+from scraper.archive.cdx import Indexed, repaired
 from scraper.archive.cdx_written import index_written
 from scraper.archive.layout import Archive
 from scraper.archive.schema import CaptureRow, FeedRow
 from scraper.capture.fetch import Fetcher
-from scraper.capture.warc import WarcSink, Written, left_open, repair_unclosed
+from scraper.capture.warc import WarcSink, Written
 from scraper.config import Settings
 from scraper.errors import ArchiveError, CatalogError, ScraperError, WorkerError
 from scraper.models import Capture, Outcome, RecordRef
@@ -68,8 +68,7 @@ OnEvent = Callable[[Progressed], None]
 def scheduled_run(settings: Settings, sites: list[Site], budget: Budget, on_event: OnEvent) -> RunResult:
     archive = Archive(settings.out)
     with archive_lock(archive.root), Catalog(archive.catalog) as catalog:
-        left = left_open(archive.warcs)  # by a killed run: repaired, then indexed again
-        notes = [f"repaired: {line}" for line in repair_unclosed(archive.warcs)] + index_repaired(left)
+        notes = repaired(archive.warcs)  # files a killed run left open
         run_id = catalog.start_run(datetime.now(UTC))
         # the extraction workers start before the site threads do: they are forked (workers.py)
         with (
