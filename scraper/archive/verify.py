@@ -44,6 +44,7 @@ class Summary:
     texts: int = 0
     catalog_entries: int = 0
     problems: int = 0
+    archive: bool = False  # an archive folder was checked: its texts and catalog too, not WARC files alone
 
 
 def verify(path: Path, on_problem: OnProblem, on_progress: OnProgress = _unheard) -> Summary:
@@ -60,6 +61,7 @@ def verify(path: Path, on_problem: OnProblem, on_progress: OnProgress = _unheard
     root = _archive_root(path)
     if not warcs and root is None:
         raise UsageError(f"{path}: no WARC files, texts or catalog in it: nothing to verify")
+    summary.archive = root is not None
     sizes = Sizes.of(warcs)
     for warc in warcs:
         summary.warc_files += 1

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from scraper.archive.layout import Archive
 from scraper.archive.verify import verify as check
 from scraper.cli.common import QuietOpt, err, out, progress, stoppable
 
@@ -35,7 +34,7 @@ def verify(
         )  # fmt: skip
     if not quiet or summary.problems:
         warcs = f"{_count(summary.warc_files, 'WARC file')} ({_count(summary.records, 'record')})"
-        if path.is_dir() and (Archive(path).texts.is_dir() or Archive(path).has_catalog()):
+        if summary.archive:
             entries = _count(summary.catalog_entries, "catalog entry", "catalog entries")
             said_of = f"{warcs}, {_count(summary.texts, 'text')}, {entries}: {_count(summary.problems, 'problem')}"
         else:  # a WARC file or a folder of them: "0 texts" would read as texts checked
