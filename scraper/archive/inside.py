@@ -1,9 +1,12 @@
 """Folders opened inside the archive: what is written through the descriptor stays inside it, even
-if a folder on the way is swapped for a symlink after the check (the texts, the WARC files)."""
+if a folder on the way is swapped for a symlink after the check (the texts, the WARC files); and
+files read only when they are regular files, never through a symlink."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -64,3 +67,20 @@ def _refuse_outside(fd: int, folder: Path, inside: str, error: type[ArchiveError
         opened = os.path.realpath(folder)
     if os.path.commonpath((inside, opened)) != inside:
         raise error(f"{folder}: leads out of the archive ({opened}): nothing written there")
+
+
+def read_regular(path: Path, folder: int | None = None) -> bytes:
+    """A text's or JSON's bytes (``path``'s name in the open ``folder``, when given): a regular
+    file's only, never read through a symlink, which may lead out of the archive, nor from a FIFO or
+    a device, which the writer never makes."""
+    where = path if folder is None else path.name
+    try:
+        fd = os.open(where, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(exc.errno, "a symbolic link, not read") from exc
+        raise
+    with open(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file, not read")
+        return fh.read()

@@ -17,7 +17,6 @@ gets a stem of its own: an article can have several captures and several texts.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -28,6 +27,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
+from scraper.archive.inside import read_regular
 from scraper.errors import ArchiveError, CatalogError
 from scraper.urls import url_hash
 
@@ -183,7 +183,7 @@ class Archive:
     def read_meta(self, json_relative: str) -> dict[str, Any]:
         """A text's JSON (named relative to the root), which must be an object."""
         try:
-            meta = json.loads(_regular(self.inside(json_relative)).decode("utf-8"))
+            meta = json.loads(read_regular(self.inside(json_relative)).decode("utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             why = getattr(exc, "strerror", None) or exc
             raise ArchiveError(f"{json_relative}: cannot read: {why}") from exc
@@ -197,27 +197,12 @@ class Archive:
         meta = self.read_meta(json_relative)
         text_path = text_file(self.inside(json_relative).with_suffix(""))
         try:
-            text = _regular(text_path).decode("utf-8")
+            text = read_regular(text_path).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ArchiveError(
                 f"{self.relative(text_path)}: cannot read: {getattr(exc, 'strerror', None) or exc}"
             ) from exc
         return TextPair(text, meta)
-
-
-def _regular(path: Path) -> bytes:
-    """A text's or JSON's bytes: a regular file's only, never read through a symlink (which may
-    lead out of the archive) nor from a FIFO or a device, which the writer never makes."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
-        if os.path.islink(path):
-            raise OSError(exc.errno, "a symbolic link, not read") from exc
-        raise
-    with open(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file, not read")
-        return fh.read()
 
 
 def _missing(path: Path, relative: str) -> str:

@@ -16,7 +16,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from scraper.archive.inside import folder_inside
+from scraper.archive.inside import folder_inside, read_regular
 from scraper.archive.layout import json_file, text_file
 from scraper.errors import StoreError
 from scraper.extract.body import TRAFILATURA_VERSION
@@ -89,7 +89,7 @@ def _replace(folder: int, path: Path, data: bytes) -> bool:
         found = os.stat(name, dir_fd=folder, follow_symlinks=False)
         if not stat.S_ISREG(found.st_mode):
             raise StoreError(f"{path}: not a regular file; left as it is")
-        if found.st_size == len(data) and _read(folder, name) == data:
+        if found.st_size == len(data) and read_regular(path, folder) == data:
             return False
     except FileNotFoundError:
         pass
@@ -108,9 +108,3 @@ def _replace(folder: int, path: Path, data: bytes) -> bool:
             os.unlink(temp, dir_fd=folder)
         raise StoreError(f"{path}: cannot write: {exc.strerror or exc}") from exc
     return True
-
-
-def _read(folder: int, name: str) -> bytes:
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
-    with open(fd, "rb") as fh:
-        return fh.read()
