@@ -168,10 +168,11 @@ class WarcFile:
         self._append([self._records.warcinfo(self.path.name, fields)])
 
     def write_exchange(self, exchange: Exchange, metadata: Mapping[str, str]) -> RecordRef:
+        head = _http(exchange)
         record = self._records.record(
-            exchange.url, "response", _http(exchange), _warc_headers(exchange), payload=exchange.raw_body
+            exchange.url, "response", head, _warc_headers(exchange), payload=exchange.raw_body
         )
-        return self._write_with_companions(record, exchange, metadata)
+        return self._write_with_companions(record, head, exchange, metadata)
 
     def write_revisit(self, exchange: Exchange, original: Original, metadata: Mapping[str, str]) -> RecordRef:
         """A 304, or a body identical to the original's: headers kept, the body not again."""
@@ -184,10 +185,13 @@ class WarcFile:
             headers["WARC-Profile"] = REVISIT_NOT_MODIFIED
         else:
             headers |= {"WARC-Profile": REVISIT_IDENTICAL, "WARC-Payload-Digest": payload_digest(exchange.raw_body)}
-        record = self._records.record(exchange.url, "revisit", _http(exchange), headers)
-        return self._write_with_companions(record, exchange, metadata)
+        head = _http(exchange)
+        record = self._records.record(exchange.url, "revisit", head, headers)
+        return self._write_with_companions(record, head, exchange, metadata)
 
-    def _write_with_companions(self, record: Built, exchange: Exchange, metadata: Mapping[str, str]) -> RecordRef:
+    def _write_with_companions(
+        self, record: Built, head: HttpHead, exchange: Exchange, metadata: Mapping[str, str]
+    ) -> RecordRef:
         concurrent = {"WARC-Date": record.date, "WARC-Concurrent-To": record.record_id}
         request_line = f"{exchange.method} {_request_target(exchange.url)} HTTP/1.1"  # the client speaks HTTP/1.1
         request = self._records.record(
@@ -198,7 +202,6 @@ class WarcFile:
             content_type="application/warc-fields",
         )  # fmt: skip
         (offset, length), *_ = self._append([record, request, info])
-        head = _http(exchange)
         kind = next((v for k, v in head.headers if k.lower() == "content-type"), None)
         self._listed.append(
             Listed(record.rec_type, exchange.url, record.date, head.line, kind, record.payload_digest, offset, length)
