@@ -35,6 +35,15 @@ from scraper.errors import ArchiveError, UsageError
 from scraper.sites import SITES
 
 FORMATS = ("jsonl", "csv", "parquet")
+
+
+def format_for(output: Path | None) -> str:
+    """The format a file's suffix names (``rows.csv``), else JSON Lines: for an export given no
+    --format."""
+    suffix = output.suffix.lower().removeprefix(".") if output is not None else ""
+    return suffix if suffix in FORMATS else "jsonl"
+
+
 _LISTS = frozenset({"authors", "tags"})
 _INTS = frozenset({"http_status", "warc_offset"})
 _BOOLS = frozenset({"adapter_fallback", "headline_only"})

@@ -101,21 +101,11 @@ def replay(
             replaying.serve(setup, listener, farewell)
 
 
-_EXPORTED = (".jsonl", ".json", ".csv", ".parquet")
-
-
-def _not_a_file_name(out_dir: Path | None, root: Path) -> None:
+def _not_a_file_name(out_dir: Path | None, root: Path, formats: tuple[str, ...]) -> None:
     """``export -o rows.csv`` means the archive folder, as everywhere: said with the option meant."""
-    if out_dir is not None and out_dir.suffix.lower() in _EXPORTED and not Archive(root).has_catalog():
+    named = out_dir is not None and out_dir.suffix.lower().removeprefix(".") in (*formats, "json")
+    if named and not Archive(root).has_catalog():
         raise UsageError(f"{out_dir}: no archive there: -o/--out is the archive folder; the file to write is --output")
-
-
-def _format(given: str | None, to: Path | None) -> str:
-    """``--output rows.csv`` writes CSV: a file's suffix says its format when --format does not."""
-    if given is not None:
-        return given.lower()
-    suffix = to.suffix.lower().removeprefix(".") if to is not None else ""
-    return {"csv": "csv", "parquet": "parquet"}.get(suffix, "jsonl")
 
 
 def export(
@@ -157,9 +147,11 @@ def export(
             if not bar.disable:  # counting the rows costs a pass over the catalog: only for a bar
                 tally.on_step = lambda done, total: bar.update(bar.task_ids[0], completed=done, total=total)
             root = Archive.at(load_settings(config, out=out_dir).out).root
-            _not_a_file_name(out_dir, root)
+            _not_a_file_name(out_dir, root, exporting.FORMATS)
             moment = parse_since(since, datetime.now(UTC)) if since else None
-            result = exporting.export(root, _format(fmt, to), to, stdout, site, moment, tally)
+            result = exporting.export(
+                root, fmt.lower() if fmt else exporting.format_for(to), to, stdout, site, moment, tally
+            )
         for line in result.problems:
             err.print(f"failed: {line}", markup=False)
         for line in result.missing_warcs:
